@@ -1,0 +1,33 @@
+// Writes the generated C sources for a planned graph.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace tmc::codegen {
+
+struct CodegenOptions {
+  std::string name;          ///< C prefix as given (a valid C identifier)
+  std::string target = "host";
+  std::string source_model;  ///< for the comment at the top of each file
+};
+
+struct GeneratedFile {
+  std::string filename;
+  std::string content;
+};
+
+/// Emits NAME.h and NAME.c. The graph must be verified and memory-planned.
+/// Throws ir::CompileError if a node has no kernel.
+std::vector<GeneratedFile> generate_c(const ir::Graph &g, const CodegenOptions &opts);
+
+/// A host harness (uses stdio; not part of the product) that reads each input
+/// from a raw file, runs NAME_run and writes each output to a raw file:
+///   harness in0.bin ... inN.bin -- out0.bin ... outM.bin
+GeneratedFile generate_host_harness(const CodegenOptions &opts);
+
+/// Makes a valid C identifier from a file stem ("mobilenet-v2" -> "mobilenet_v2").
+std::string make_c_identifier(const std::string &stem);
+
+} // namespace tmc::codegen

@@ -1,0 +1,86 @@
+#include "codegen/kernel.h"
+
+#include "codegen/helpers.h"
+
+namespace tmc::codegen {
+
+KernelRegistry &KernelRegistry::instance() {
+  static KernelRegistry *r = [] {
+    auto *reg = new KernelRegistry();
+    register_elementwise_kernels(*reg);
+    register_conv_kernels(*reg);
+    register_linalg_kernels(*reg);
+    register_pool_kernels(*reg);
+    register_normalization_kernels(*reg);
+    register_reduce_kernels(*reg);
+    register_data_movement_kernels(*reg);
+    register_resize_kernels(*reg);
+    register_recurrent_kernels(*reg);
+    return reg;
+  }();
+  return *r;
+}
+
+void KernelRegistry::add(KernelDef def) {
+  auto key = std::make_pair(std::string(def.domain), std::string(def.op));
+  defs_[key] = std::move(def);
+}
+
+const KernelDef *KernelRegistry::find(const ir::Node &n) const {
+  std::string d = n.domain == "ai.onnx" ? "" : n.domain;
+  auto it = defs_.find({d, n.op});
+  return it == defs_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> KernelRegistry::ops() const {
+  std::vector<std::string> r;
+  for (auto &[k, v] : defs_) r.push_back(k.first.empty() ? k.second : k.first + "::" + k.second);
+  return r;
+}
+
+std::string check_supported(const ir::Node &n) {
+  const KernelDef *kd = KernelRegistry::instance().find(n);
+  if (!kd) return "no kernel for this op";
+  for (const ir::Value *v : n.inputs)
+    if (v && (v->dtype == ir::DType::String || v->dtype == ir::DType::Undefined))
+      return "input '" + v->name + "' has an unsupported type";
+  for (const ir::Value *v : n.outputs) {
+    if (!v) continue;
+    if (v->dtype == ir::DType::String || v->dtype == ir::DType::Undefined)
+      return "output '" + v->name + "' has an unsupported or unknown type";
+    if (!v->shape_known) return "output '" + v->name + "' has a shape that is not static";
+  }
+  if (kd->check) {
+    try {
+      return kd->check(n);
+    } catch (const ir::CompileError &e) {
+      return e.what();
+    }
+  }
+  return "";
+}
+
+int64_t kernel_scratch_bytes(const ir::Node &n) {
+  const KernelDef *kd = KernelRegistry::instance().find(n);
+  return kd && kd->scratch ? kd->scratch(n) : 0;
+}
+
+KernelContext::KernelContext(const ir::Graph &g, const ir::Node &n, const std::string &p)
+    : graph(g), node(n), prefix(p) {}
+
+const ir::Value &KernelContext::vin(size_t i) const {
+  if (!node.input(i)) throw ir::CompileError(node, "internal: input " + std::to_string(i) + " is absent");
+  return *node.input(i);
+}
+const ir::Value &KernelContext::vout(size_t i) const {
+  if (!node.output(i)) throw ir::CompileError(node, "internal: output " + std::to_string(i) + " is absent");
+  return *node.output(i);
+}
+
+std::string KernelContext::helper(const std::string &key) {
+  if (!find_helper(key)) throw ir::CompileError(node, "internal: unknown helper '" + key + "'");
+  helpers_.insert(key);
+  return prefix + "_h_" + key;
+}
+
+} // namespace tmc::codegen

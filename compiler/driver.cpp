@@ -1,0 +1,151 @@
+#include "compiler/driver.h"
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <llvm/Support/JSON.h>
+#include <llvm/Support/raw_ostream.h>
+#include <random>
+#include <unistd.h>
+
+#include "codegen/kernel.h"
+#include "frontend/onnx_importer.h"
+
+namespace fs = std::filesystem;
+
+namespace tmc::driver {
+
+std::unique_ptr<ir::Graph> load_and_optimize(const CompileOptions &opts,
+                                             std::vector<passes::PassTiming> *timings) {
+  frontend::ImportOptions io;
+  io.input_shapes = opts.input_shapes;
+  auto g = frontend::import_onnx_file(opts.model_path, io);
+  if (opts.dump_os && (opts.dump_ir_after.count("all") || opts.dump_ir_after.count("import")))
+    *opts.dump_os << "// ----- IR after import\n" << ir::print(*g);
+  passes::PassManager pm;
+  passes::add_default_pipeline(pm);
+  pm.dump_after(opts.dump_ir_after, opts.dump_os);
+  pm.run(*g);
+  if (timings) *timings = pm.timings();
+  return g;
+}
+
+static std::string model_stem(const std::string &path) { return fs::path(path).stem().string(); }
+
+CompileResult compile(const CompileOptions &opts) {
+  CompileResult r;
+  r.name = opts.name.empty() ? codegen::make_c_identifier(model_stem(opts.model_path)) : opts.name;
+  if (r.name != codegen::make_c_identifier(r.name))
+    throw ir::CompileError(fmt::format("--name '{}' is not a valid C identifier", r.name));
+  r.graph = load_and_optimize(opts, &r.timings);
+  ir::Graph &g = *r.graph;
+
+  // Every node must have a kernel before anything is planned or written.
+  std::string errors;
+  int nerr = 0;
+  for (auto &n : g.nodes()) {
+    std::string why = codegen::check_supported(*n);
+    if (!why.empty()) {
+      errors += fmt::format("\n  {} (domain '{}', opset {}) node '{}': {}", n->op,
+                            n->domain.empty() ? "ai.onnx" : n->domain, n->opset, n->name, why);
+      ++nerr;
+    }
+  }
+  if (nerr)
+    throw ir::CompileError(fmt::format("{}: {} unsupported node{}:{}", opts.model_path, nerr,
+                                       nerr > 1 ? "s" : "", errors));
+  ir::verify(g, true);
+
+  for (auto &n : g.nodes()) n->scratch_bytes = codegen::kernel_scratch_bytes(*n);
+  passes::PassManager mem;
+  passes::memory::PlanOptions po;
+  po.alignment = opts.alignment;
+  po.io_in_arena = opts.io_in_arena;
+  mem.add(passes::memory::create_memory_planning_pass(po, &r.plan));
+  mem.dump_after(opts.dump_ir_after, opts.dump_os);
+  mem.run(g);
+  for (auto &t : mem.timings()) r.timings.push_back(t);
+
+  for (auto &v : g.values())
+    if (v->is_constant()) r.weight_bytes += v->nbytes();
+
+  codegen::CodegenOptions co;
+  co.name = r.name;
+  co.target = opts.target;
+  co.source_model = model_stem(opts.model_path) + fs::path(opts.model_path).extension().string();
+  r.files = codegen::generate_c(g, co);
+
+  // Report.
+  llvm::json::Array tensors;
+  for (size_t i = 0; i < r.plan.buffers.size(); ++i) {
+    auto &b = r.plan.buffers[i];
+    tensors.push_back(llvm::json::Object{{"name", b.name},
+                                         {"offset", r.plan.offsets[i]},
+                                         {"size", b.size},
+                                         {"first_step", b.first},
+                                         {"last_step", b.last},
+                                         {"kind", b.value ? "activation" : "scratch"}});
+  }
+  llvm::json::Object rep{{"model", co.source_model},
+                         {"name", r.name},
+                         {"target", opts.target},
+                         {"arena_bytes", r.plan.arena_bytes},
+                         {"arena_alignment", opts.alignment},
+                         {"lower_bound_bytes", r.plan.lower_bound},
+                         {"naive_bytes", r.plan.naive_bytes},
+                         {"greedy_by_size_bytes", r.plan.greedy_bytes},
+                         {"planner", r.plan.algorithm},
+                         {"weights_bytes", r.weight_bytes},
+                         {"nodes", (int64_t)g.num_nodes()},
+                         {"tensors", std::move(tensors)}};
+  std::string js;
+  llvm::raw_string_ostream os(js);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(rep)));
+  os.flush();
+  r.report_json = js + "\n";
+  r.files.push_back({r.name + ".report.json", r.report_json});
+  return r;
+}
+
+std::string memory_summary(const CompileResult &r) {
+  return fmt::format(
+      "arena {} B (lower bound {} B, greedy-by-size {} B, naive {} B), weights {} B, {} nodes",
+      r.plan.arena_bytes, r.plan.lower_bound, r.plan.greedy_bytes, r.plan.naive_bytes, r.weight_bytes,
+      r.graph ? r.graph->num_nodes() : 0);
+}
+
+void write_files_atomically(const std::string &dir, const std::vector<codegen::GeneratedFile> &files) {
+  fs::path target = fs::absolute(fs::path(dir)).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();
+  fs::path parent = target.parent_path();
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) throw ir::CompileError(fmt::format("cannot create '{}': {}", parent.string(), ec.message()));
+  if (fs::exists(target) && !fs::is_directory(target))
+    throw ir::CompileError(fmt::format("output path '{}' exists and is not a directory", target.string()));
+  std::string tag = fmt::format(".{}.tmp-{}", target.filename().string(), (long)getpid());
+  fs::path tmp = parent / tag;
+  fs::remove_all(tmp, ec);
+  try {
+    fs::create_directory(tmp);
+    for (auto &f : files) {
+      std::ofstream o(tmp / f.filename, std::ios::binary);
+      o << f.content;
+      o.close();
+      if (!o) throw ir::CompileError(fmt::format("cannot write '{}'", (tmp / f.filename).string()));
+    }
+    fs::path old = parent / (tag + ".old");
+    bool had_old = fs::exists(target);
+    if (had_old) fs::rename(target, old);
+    fs::rename(tmp, target);
+    if (had_old) fs::remove_all(old);
+  } catch (const fs::filesystem_error &e) {
+    fs::remove_all(tmp, ec);
+    throw ir::CompileError(fmt::format("cannot write output folder '{}': {}", target.string(), e.what()));
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+} // namespace tmc::driver

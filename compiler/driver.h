@@ -1,0 +1,52 @@
+// The compilation driver: frontend -> passes -> memory planning -> codegen.
+#pragma once
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "codegen/c_emitter.h"
+#include "ir/graph.h"
+#include "passes/memory/memory_planning.h"
+#include "passes/pass.h"
+
+namespace tmc::driver {
+
+struct CompileOptions {
+  std::string model_path;
+  std::string name; ///< "" = from the model file's stem
+  std::string target = "host";
+  std::map<std::string, ir::Shape> input_shapes;
+  std::set<std::string> dump_ir_after; ///< pass names, or "all"
+  std::ostream *dump_os = nullptr;
+  bool io_in_arena = false;
+  int64_t alignment = 8;
+};
+
+struct CompileResult {
+  std::unique_ptr<ir::Graph> graph;
+  std::vector<codegen::GeneratedFile> files;
+  passes::memory::PlanReport plan;
+  std::vector<passes::PassTiming> timings;
+  std::string name;
+  int64_t weight_bytes = 0;
+  std::string report_json;
+};
+
+/// Loads the model and runs the pass pipeline (no codegen). Used by inspect.
+std::unique_ptr<ir::Graph> load_and_optimize(const CompileOptions &opts,
+                                             std::vector<passes::PassTiming> *timings = nullptr);
+
+/// Full compilation to in-memory files. Throws ir::CompileError.
+CompileResult compile(const CompileOptions &opts);
+
+/// Writes `files` into `dir` atomically: either the whole folder appears (or
+/// replaces an older one) or nothing changes. Throws on I/O failure.
+void write_files_atomically(const std::string &dir, const std::vector<codegen::GeneratedFile> &files);
+
+/// Short human summary of the memory figures.
+std::string memory_summary(const CompileResult &r);
+
+} // namespace tmc::driver

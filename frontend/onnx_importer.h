@@ -1,0 +1,36 @@
+// ONNX frontend: loads a .onnx file through libonnx (checker, shape inference,
+// external data) and lowers it to the tmc IR.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ir/graph.h"
+
+namespace tmc::frontend {
+
+struct ImportOptions {
+  /// Fixed shapes for graph inputs, by name (from --input-shape NAME=1x3x96x96).
+  std::map<std::string, ir::Shape> input_shapes;
+  /// Run the ONNX checker (on by default).
+  bool run_checker = true;
+};
+
+/// Loads and imports a model. Throws ir::CompileError with a message that names
+/// the file and, where it applies, the node, op and reason.
+std::unique_ptr<ir::Graph> import_onnx_file(const std::string &path,
+                                            const ImportOptions &opts = {});
+
+/// Same, from serialized bytes; `model_dir` anchors external data ("" = none allowed).
+std::unique_ptr<ir::Graph> import_onnx_bytes(const std::string &bytes,
+                                             const std::string &model_dir,
+                                             const ImportOptions &opts = {});
+
+/// Parses "1x3x96x96" (also accepts ',' separators). Throws on bad syntax.
+ir::Shape parse_shape(const std::string &text);
+
+/// Highest ai.onnx opset version this frontend accepts.
+constexpr int kMaxOnnxOpset = 18;
+constexpr int kMinOnnxOpset = 7;
+
+} // namespace tmc::frontend

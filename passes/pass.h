@@ -1,0 +1,61 @@
+// Pass infrastructure: a Pass rewrites the graph in place; the PassManager
+// runs a pipeline, times each pass, verifies the IR after it and can dump it.
+#pragma once
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace tmc::passes {
+
+class Pass {
+public:
+  virtual ~Pass() = default;
+  /// Short kebab-case name, used by --dump-ir-after=NAME.
+  virtual const char *name() const = 0;
+  /// Rewrites `g`. Returns true if anything changed.
+  virtual bool run(ir::Graph &g) = 0;
+};
+
+struct PassTiming {
+  std::string name;
+  double millis = 0;
+  bool changed = false;
+};
+
+class PassManager {
+public:
+  void add(std::unique_ptr<Pass> p) { passes_.push_back(std::move(p)); }
+  /// Dumps the IR to `os` after passes whose name is in `names` ("all" = every pass).
+  void dump_after(std::set<std::string> names, std::ostream *os) {
+    dump_names_ = std::move(names);
+    dump_os_ = os;
+  }
+  /// Verify the IR after every pass (on by default).
+  void set_verify(bool v) { verify_ = v; }
+  void run(ir::Graph &g);
+  const std::vector<PassTiming> &timings() const { return timings_; }
+  std::vector<std::string> names() const;
+
+private:
+  std::vector<std::unique_ptr<Pass>> passes_;
+  std::set<std::string> dump_names_;
+  std::ostream *dump_os_ = nullptr;
+  bool verify_ = true;
+  std::vector<PassTiming> timings_;
+};
+
+// ---- the passes (one per file)
+std::unique_ptr<Pass> create_remove_identity_pass();   // remove_identity.cpp
+std::unique_ptr<Pass> create_constant_folding_pass();  // constant_folding.cpp
+std::unique_ptr<Pass> create_shape_folding_pass();     // shape_folding.cpp
+std::unique_ptr<Pass> create_dead_code_elimination_pass(); // dead_code_elimination.cpp
+
+/// The default pipeline, in order.
+void add_default_pipeline(PassManager &pm);
+
+} // namespace tmc::passes

@@ -1,0 +1,41 @@
+#include <chrono>
+#include <fmt/format.h>
+
+#include "passes/pass.h"
+
+namespace tmc::passes {
+
+void PassManager::run(ir::Graph &g) {
+  timings_.clear();
+  for (auto &p : passes_) {
+    auto t0 = std::chrono::steady_clock::now();
+    bool changed = p->run(g);
+    auto t1 = std::chrono::steady_clock::now();
+    timings_.push_back({p->name(), std::chrono::duration<double, std::milli>(t1 - t0).count(), changed});
+    if (verify_) {
+      try {
+        ir::verify(g, false);
+      } catch (const ir::CompileError &e) {
+        throw ir::CompileError(fmt::format("after pass '{}': {}", p->name(), e.what()));
+      }
+    }
+    if (dump_os_ && (dump_names_.count("all") || dump_names_.count(p->name())))
+      *dump_os_ << "// ----- IR after " << p->name() << "\n" << ir::print(g);
+  }
+}
+
+std::vector<std::string> PassManager::names() const {
+  std::vector<std::string> r;
+  for (auto &p : passes_) r.push_back(p->name());
+  return r;
+}
+
+void add_default_pipeline(PassManager &pm) {
+  pm.add(create_remove_identity_pass());
+  pm.add(create_shape_folding_pass());
+  pm.add(create_constant_folding_pass());
+  pm.add(create_remove_identity_pass());
+  pm.add(create_dead_code_elimination_pass());
+}
+
+} // namespace tmc::passes
