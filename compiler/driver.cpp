@@ -10,18 +10,47 @@
 
 #include "codegen/kernel.h"
 #include "frontend/onnx_importer.h"
+#include "passes/eval/evaluator.h"
 
 namespace fs = std::filesystem;
 
 namespace tmc::driver {
 
+/// Before any pass runs: every node must have a kernel, or be an op the
+/// passes remove (Identity, Dropout, Shape, Size), or be constant-foldable.
+/// All offenders are reported in one error.
+static void check_ops_known(const ir::Graph &g, const std::string &model) {
+  std::string errors;
+  int nerr = 0;
+  for (auto &n : g.nodes()) {
+    if (codegen::KernelRegistry::instance().find(*n)) continue;
+    if (passes::op_removed_by_passes(*n)) continue;
+    bool all_const = true;
+    for (auto *v : n->inputs)
+      if (v && !v->is_constant()) all_const = false;
+    if (all_const && passes::eval::can_evaluate(*n)) continue;
+    errors += fmt::format("\n  {} (domain '{}', opset {}) node '{}': no kernel for this op", n->op,
+                          n->domain.empty() ? "ai.onnx" : n->domain, n->opset, n->name);
+    ++nerr;
+  }
+  if (nerr)
+    throw ir::CompileError(fmt::format("{}: {} unsupported node{}:{}", model, nerr, nerr > 1 ? "s" : "", errors));
+}
+
 std::unique_ptr<ir::Graph> load_and_optimize(const CompileOptions &opts,
                                              std::vector<passes::PassTiming> *timings) {
   frontend::ImportOptions io;
   io.input_shapes = opts.input_shapes;
+  io.has_kernel = [](const std::string &domain, const std::string &op) {
+    ir::Node probe;
+    probe.domain = domain;
+    probe.op = op;
+    return codegen::KernelRegistry::instance().find(probe) != nullptr || passes::op_removed_by_passes(probe);
+  };
   auto g = frontend::import_onnx_file(opts.model_path, io);
   if (opts.dump_os && (opts.dump_ir_after.count("all") || opts.dump_ir_after.count("import")))
     *opts.dump_os << "// ----- IR after import\n" << ir::print(*g);
+  check_ops_known(*g, opts.model_path);
   passes::PassManager pm;
   passes::add_default_pipeline(pm);
   pm.dump_after(opts.dump_ir_after, opts.dump_os);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <onnx/checker.h>
+#include <onnx/defs/function.h>
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
@@ -142,6 +143,70 @@ struct Importer {
     }
   }
 
+  /// Replaces nodes without a kernel by their ONNX function body, repeatedly
+  /// (bodies may use function ops too), re-running shape inference after.
+  void expand_functions(onnx::ModelProto &model) {
+    auto *gp = model.mutable_graph();
+    std::map<std::string, int> opset;
+    for (auto &op : model.opset_import()) opset[op.domain() == "ai.onnx" ? "" : op.domain()] = (int)op.version();
+    for (int round = 0; round < 8; ++round) {
+      std::unordered_map<std::string, onnx::TypeProto> types;
+      for (auto &vi : gp->value_info()) types[vi.name()] = vi.type();
+      for (auto &vi : gp->input()) types[vi.name()] = vi.type();
+      for (auto &t : gp->initializer()) {
+        onnx::TypeProto tp;
+        tp.mutable_tensor_type()->set_elem_type(t.data_type());
+        auto *sh = tp.mutable_tensor_type()->mutable_shape();
+        for (auto d : t.dims()) sh->add_dim()->set_dim_value(d);
+        types[t.name()] = tp;
+      }
+      onnx::GraphProto expanded;
+      bool changed = false;
+      int idx = 0;
+      for (auto &np : gp->node()) {
+        ++idx;
+        std::string domain = np.domain() == "ai.onnx" ? "" : np.domain();
+        const onnx::OpSchema *schema = nullptr;
+        if (!opts.has_kernel(domain, np.op_type()) && opset.count(domain))
+          schema = onnx::OpSchemaRegistry::Schema(np.op_type(), opset[domain], domain);
+        onnx::FunctionProto fn;
+        bool have = false;
+        if (schema && schema->HasFunction() && schema->GetFunction()) {
+          fn = *schema->GetFunction();
+          have = true;
+        } else if (schema && schema->HasContextDependentFunction()) {
+          std::vector<onnx::TypeProto> in_types;
+          for (auto &in : np.input()) in_types.push_back(types.count(in) ? types[in] : onnx::TypeProto());
+          onnx::FunctionBodyBuildContextImpl ctx(np, in_types);
+          try {
+            have = schema->BuildContextDependentFunction(ctx, fn);
+          } catch (const std::exception &) {
+            have = false;
+          }
+        }
+        if (!have) {
+          *expanded.add_node() = np;
+          continue;
+        }
+        std::string prefix = fmt::format("{}__{}_{}", np.name().empty() ? np.op_type() : np.name(), round, idx);
+        try {
+          onnx::FunctionExpandHelper(np, fn, expanded, prefix);
+        } catch (const std::exception &e) {
+          fail(fmt::format("{} node '{}': cannot expand its ONNX function body: {}", np.op_type(), np.name(), e.what()));
+        }
+        changed = true;
+      }
+      if (!changed) return;
+      gp->mutable_node()->Swap(expanded.mutable_node());
+      try {
+        onnx::ShapeInferenceOptions so(false, 0, true);
+        onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), so);
+      } catch (const std::exception &e) {
+        fail(fmt::format("ONNX shape inference failed after expanding functions: {}", e.what()));
+      }
+    }
+  }
+
   std::unique_ptr<ir::Graph> run(onnx::ModelProto &model) {
     auto g = std::make_unique<ir::Graph>();
     auto *gp = model.mutable_graph();
@@ -206,6 +271,8 @@ struct Importer {
     } catch (const std::exception &e) {
       fail(fmt::format("ONNX shape inference failed: {}", e.what()));
     }
+
+    if (opts.has_kernel) expand_functions(model);
 
     // Types of every named value.
     struct TypeInfo {

@@ -1,6 +1,7 @@
 // ONNX frontend: loads a .onnx file through libonnx (checker, shape inference,
 // external data) and lowers it to the tmc IR.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,6 +15,11 @@ struct ImportOptions {
   std::map<std::string, ir::Shape> input_shapes;
   /// Run the ONNX checker (on by default).
   bool run_checker = true;
+  /// Tells whether a later stage implements (domain, op) directly. Ops that
+  /// it does not implement but that ONNX defines as a function of other ops
+  /// (e.g. Celu, MeanVarianceNormalization, SoftmaxCrossEntropyLoss) are
+  /// expanded into their function body. Null: never expand.
+  std::function<bool(const std::string &domain, const std::string &op)> has_kernel;
 };
 
 /// Loads and imports a model. Throws ir::CompileError with a message that names

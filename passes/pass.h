@@ -55,6 +55,10 @@ std::unique_ptr<Pass> create_constant_folding_pass();  // constant_folding.cpp
 std::unique_ptr<Pass> create_shape_folding_pass();     // shape_folding.cpp
 std::unique_ptr<Pass> create_dead_code_elimination_pass(); // dead_code_elimination.cpp
 
+/// True for ops the default pipeline always removes when they can be removed
+/// (Identity, inference Dropout, Shape and Size of static tensors).
+bool op_removed_by_passes(const ir::Node &n);
+
 /// The default pipeline, in order.
 void add_default_pipeline(PassManager &pm);
 

@@ -30,6 +30,13 @@ std::vector<std::string> PassManager::names() const {
   return r;
 }
 
+bool op_removed_by_passes(const ir::Node &n) {
+  if (!n.domain.empty()) return false;
+  if (n.op == "Identity" || n.op == "Dropout") return true;
+  if ((n.op == "Shape" || n.op == "Size") && n.input(0) && n.input(0)->shape_known) return true;
+  return false;
+}
+
 void add_default_pipeline(PassManager &pm) {
   pm.add(create_remove_identity_pass());
   pm.add(create_shape_folding_pass());
