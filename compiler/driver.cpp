@@ -51,11 +51,16 @@ std::unique_ptr<ir::Graph> load_and_optimize(const CompileOptions &opts,
   if (opts.dump_os && (opts.dump_ir_after.count("all") || opts.dump_ir_after.count("import")))
     *opts.dump_os << "// ----- IR after import\n" << ir::print(*g);
   check_ops_known(*g, opts.model_path);
-  passes::PassManager pm;
-  passes::add_default_pipeline(pm);
-  pm.dump_after(opts.dump_ir_after, opts.dump_os);
-  pm.run(*g);
-  if (timings) *timings = pm.timings();
+  // Run the pipeline; when folding made more shapes computable, refine them
+  // with ONNX shape inference and run the pipeline again.
+  for (int round = 0; round < 4; ++round) {
+    passes::PassManager pm;
+    passes::add_default_pipeline(pm);
+    pm.dump_after(opts.dump_ir_after, opts.dump_os);
+    pm.run(*g);
+    if (timings) timings->insert(timings->end(), pm.timings().begin(), pm.timings().end());
+    if (frontend::refine_shapes(*g) == 0) break;
+  }
   return g;
 }
 

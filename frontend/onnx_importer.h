@@ -32,6 +32,12 @@ std::unique_ptr<ir::Graph> import_onnx_bytes(const std::string &bytes,
                                              const std::string &model_dir,
                                              const ImportOptions &opts = {});
 
+/// Fills in static shapes that were unknown at import (typically because they
+/// depended on values that passes have since folded to constants) by running
+/// ONNX shape inference again over the current IR. Returns the number of
+/// values whose shape became known.
+int refine_shapes(ir::Graph &g);
+
 /// Parses "1x3x96x96" (also accepts ',' separators). Throws on bad syntax.
 ir::Shape parse_shape(const std::string &text);
 

@@ -6,7 +6,7 @@
 namespace tmc::ir {
 
 static std::string type_str(const Value *v) {
-  std::string s = fmt::format("{}[{}]", dtype_name(v->dtype), shape_str(v->shape));
+  std::string s = fmt::format("{}[{}]", dtype_name(v->dtype), v->shape_known ? shape_str(v->shape) : "?");
   if (v->quant) {
     const QuantParams &q = *v->quant;
     if (q.per_tensor() && !q.scales.empty())
