@@ -16,6 +16,8 @@ KernelRegistry &KernelRegistry::instance() {
     register_data_movement_kernels(*reg);
     register_resize_kernels(*reg);
     register_recurrent_kernels(*reg);
+    register_signal_kernels(*reg);
+    register_vision_kernels(*reg);
     return reg;
   }();
   return *r;

@@ -116,5 +116,7 @@ void register_reduce_kernels(KernelRegistry &r);
 void register_data_movement_kernels(KernelRegistry &r);
 void register_resize_kernels(KernelRegistry &r);
 void register_recurrent_kernels(KernelRegistry &r);
+void register_signal_kernels(KernelRegistry &r);
+void register_vision_kernels(KernelRegistry &r);
 
 } // namespace tmc::codegen
