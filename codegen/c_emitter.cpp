@@ -75,16 +75,15 @@ struct Emitter {
       if (it->second.empty()) return fmt::format("(const {} *)0", ct);
       return it->second;
     }
+    if (v->arena_offset >= 0)
+      return fmt::format("({}{} *)(a + {})", as_const ? "const " : "", ct, v->arena_offset);
     auto ii = input_index.find(v);
-    if (ii != input_index.end() && v->arena_offset < 0)
+    if (ii != input_index.end())
       return fmt::format("(const {} *)inputs[{}]", ct, ii->second);
     auto oi = output_index.find(v);
-    if (oi != output_index.end() && v->arena_offset < 0)
+    if (oi != output_index.end())
       return fmt::format("({}{} *)outputs[{}]", as_const ? "const " : "", ct, oi->second);
-    int64_t off = v->arena_offset;
-    if (v->alias_of) off = v->alias_of->arena_offset + v->alias_offset;
-    if (off < 0) throw ir::CompileError("internal: value '" + v->name + "' has no storage");
-    return fmt::format("({}{} *)(a + {})", as_const ? "const " : "", ct, off);
+    throw ir::CompileError("internal: value '" + v->name + "' has no storage");
   }
 
   std::vector<GeneratedFile> run();
@@ -131,6 +130,11 @@ std::vector<GeneratedFile> Emitter::run() {
   for (auto &nptr : g.nodes()) {
     const ir::Node &n = *nptr;
     const KernelDef *kd = KernelRegistry::instance().find(n);
+    if (n.output_is_view && n.input(0) && n.output(0) && n.input(0)->arena_offset >= 0 &&
+        n.input(0)->arena_offset == n.output(0)->arena_offset) {
+      calls.push_back(fmt::format("  /* {} '{}': view, shares storage */\n", comment_text(n.op), comment_text(n.name)));
+      continue;
+    }
     KernelContext kc(g, n, p);
     kd->emit(kc);
     helpers.insert(kc.helpers_used().begin(), kc.helpers_used().end());
@@ -191,6 +195,12 @@ std::vector<GeneratedFile> Emitter::run() {
   c += "  (void)a;\n";
   c += fmt::format("  if ({}(!inputs && {}_NUM_INPUTS > 0) || !outputs) return -1;\n",
                    g.arena_bytes > 0 ? "!arena || " : "", P);
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    const Value *v = g.inputs[i];
+    if (v->arena_offset >= 0 && v->nbytes() > 0)
+      c += fmt::format("  if (inputs[{0}] != (const void *)(a + {1})) memcpy(a + {1}, inputs[{0}], {2});\n", i,
+                       v->arena_offset, v->nbytes());
+  }
   for (auto &cl : calls) c += cl;
   // Outputs not written by a node: graph inputs, constants, repeated outputs.
   std::set<const Value *> written;
@@ -199,7 +209,11 @@ std::vector<GeneratedFile> Emitter::run() {
     bool by_node = v->producer != nullptr && !v->is_constant();
     if (by_node && output_index[v] == j && v->arena_offset < 0) continue;
     if (v->nbytes() == 0) continue;
-    c += fmt::format("  memcpy(outputs[{}], {}, {});\n", j, value_ptr(v, true), v->nbytes());
+    if (v->arena_offset >= 0)
+      c += fmt::format("  if (outputs[{0}] != (void *)(a + {1})) memcpy(outputs[{0}], a + {1}, {2});\n", j,
+                       v->arena_offset, v->nbytes());
+    else
+      c += fmt::format("  memcpy(outputs[{}], {}, {});\n", j, value_ptr(v, true), v->nbytes());
   }
   c += "  return 0;\n}\n";
 
@@ -251,7 +265,12 @@ std::vector<GeneratedFile> Emitter::run() {
       h += fmt::format("#define {}_RANK {}\n", K, v->rank());
       h += fmt::format("#define {}_SHAPE {{{}}}\n", K, dims.empty() ? "1" : dims);
       h += fmt::format("#define {}_SIZE {}\n", K, v->numel());
-      h += fmt::format("#define {}_BYTES {}\n\n", K, v->nbytes());
+      h += fmt::format("#define {}_BYTES {}\n", K, v->nbytes());
+      if (v->arena_offset >= 0)
+        h += fmt::format("/* With --io-in-arena: the tensor's slot in the arena. Passing\n"
+                         "   (char *)arena + {}_ARENA_OFFSET avoids a copy. */\n#define {}_ARENA_OFFSET {}\n", K, K,
+                         v->arena_offset);
+      h += "\n";
     }
   };
   io_macros("input", g.inputs);

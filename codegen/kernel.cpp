@@ -1,5 +1,7 @@
 #include "codegen/kernel.h"
 
+#include <set>
+
 #include "codegen/helpers.h"
 
 namespace tmc::codegen {
@@ -65,6 +67,29 @@ std::string check_supported(const ir::Node &n) {
 int64_t kernel_scratch_bytes(const ir::Node &n) {
   const KernelDef *kd = KernelRegistry::instance().find(n);
   return kd && kd->scratch ? kd->scratch(n) : 0;
+}
+
+bool kernel_output_is_view(const ir::Node &n) {
+  static const std::set<std::string> views{"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+  if (!n.domain.empty() || !views.count(n.op) || !n.input(0) || !n.output(0)) return false;
+  return n.input(0)->dtype == n.output(0)->dtype && n.input(0)->nbytes() == n.output(0)->nbytes();
+}
+
+std::vector<int> kernel_inplace_inputs(const ir::Node &n) {
+  // Elementwise kernels emitted as one pass "y[i] = f(x[i], ...)".
+  static const std::set<std::string> unary{"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
+                                           "Elu", "Selu", "Celu", "Softplus", "Softsign", "Abs", "Neg", "Exp",
+                                           "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Erf", "Clip"};
+  static const std::set<std::string> binary{"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "PRelu"};
+  std::vector<int> r;
+  if (!n.domain.empty() || !n.output(0)) return r;
+  const ir::Value *y = n.output(0);
+  auto same = [&](const ir::Value *x) { return x && x->dtype == y->dtype && x->shape == y->shape; };
+  if (unary.count(n.op) && same(n.input(0))) r.push_back(0);
+  if (binary.count(n.op))
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      if (same(n.input(i))) r.push_back((int)i);
+  return r;
 }
 
 KernelContext::KernelContext(const ir::Graph &g, const ir::Node &n, const std::string &p)

@@ -42,6 +42,12 @@ private:
 std::string check_supported(const ir::Node &n);
 /// Scratch bytes the node's kernel needs in the arena.
 int64_t kernel_scratch_bytes(const ir::Node &n);
+/// True if output 0 is a byte-identical view of input 0 (Reshape, Flatten,
+/// Squeeze, Unsqueeze, Identity): given shared storage, no code is emitted.
+bool kernel_output_is_view(const ir::Node &n);
+/// Inputs whose storage output 0 may take over (elementwise kernels that
+/// read element i of that input before writing element i, same shape).
+std::vector<int> kernel_inplace_inputs(const ir::Node &n);
 
 /// What an emitter sees: the node, its operand names inside the generated
 /// function, and an output buffer with indentation handling.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "codegen/kernel.h"
+#include "compiler/memory_svg.h"
 #include "frontend/onnx_importer.h"
 #include "passes/eval/evaluator.h"
 
@@ -90,7 +91,11 @@ CompileResult compile(const CompileOptions &opts) {
                                        nerr > 1 ? "s" : "", errors));
   ir::verify(g, true);
 
-  for (auto &n : g.nodes()) n->scratch_bytes = codegen::kernel_scratch_bytes(*n);
+  for (auto &n : g.nodes()) {
+    n->scratch_bytes = codegen::kernel_scratch_bytes(*n);
+    n->output_is_view = codegen::kernel_output_is_view(*n);
+    n->inplace_inputs = codegen::kernel_inplace_inputs(*n);
+  }
   passes::PassManager mem;
   passes::memory::PlanOptions po;
   po.alignment = opts.alignment;
@@ -113,7 +118,10 @@ CompileResult compile(const CompileOptions &opts) {
   llvm::json::Array tensors;
   for (size_t i = 0; i < r.plan.buffers.size(); ++i) {
     auto &b = r.plan.buffers[i];
+    llvm::json::Array members;
+    for (auto *v : b.values) members.push_back(v->name);
     tensors.push_back(llvm::json::Object{{"name", b.name},
+                                         {"shares_with", std::move(members)},
                                          {"offset", r.plan.offsets[i]},
                                          {"size", b.size},
                                          {"first_step", b.first},
@@ -126,6 +134,11 @@ CompileResult compile(const CompileOptions &opts) {
                          {"arena_bytes", r.plan.arena_bytes},
                          {"arena_alignment", opts.alignment},
                          {"lower_bound_bytes", r.plan.lower_bound},
+                         {"best_lower_bound_bytes", r.plan.best_lower_bound},
+                         {"arena_over_lower_bound", r.plan.lower_bound ? (double)r.plan.arena_bytes / (double)r.plan.lower_bound : 1.0},
+                         {"arena_over_naive", r.plan.naive_bytes ? (double)r.plan.arena_bytes / (double)r.plan.naive_bytes : 1.0},
+                         {"schedule", r.plan.schedule},
+                         {"schedules_tried", r.plan.schedules_tried},
                          {"naive_bytes", r.plan.naive_bytes},
                          {"greedy_by_size_bytes", r.plan.greedy_bytes},
                          {"planner", r.plan.algorithm},
@@ -138,13 +151,17 @@ CompileResult compile(const CompileOptions &opts) {
   os.flush();
   r.report_json = js + "\n";
   r.files.push_back({r.name + ".report.json", r.report_json});
+  r.files.push_back({r.name + ".memory.svg", memory_map_svg(r)});
   return r;
 }
 
 std::string memory_summary(const CompileResult &r) {
   return fmt::format(
-      "arena {} B (lower bound {} B, greedy-by-size {} B, naive {} B), weights {} B, {} nodes",
-      r.plan.arena_bytes, r.plan.lower_bound, r.plan.greedy_bytes, r.plan.naive_bytes, r.weight_bytes,
+      "arena {} B = {:.3f}x lower bound {} B (best over {} schedules {} B); greedy-by-size {} B; naive {} B "
+      "({:.1f}%); weights {} B; {} nodes",
+      r.plan.arena_bytes, r.plan.lower_bound ? (double)r.plan.arena_bytes / (double)r.plan.lower_bound : 1.0,
+      r.plan.lower_bound, r.plan.schedules_tried, r.plan.best_lower_bound, r.plan.greedy_bytes, r.plan.naive_bytes,
+      r.plan.naive_bytes ? 100.0 * (double)r.plan.arena_bytes / (double)r.plan.naive_bytes : 100.0, r.weight_bytes,
       r.graph ? r.graph->num_nodes() : 0);
 }
 

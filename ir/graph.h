@@ -98,9 +98,16 @@ public:
   std::map<std::string, AttrValue> attrs;
   int opset = 0; ///< opset version of `domain` the node was written for
 
-  // Set by the driver from codegen; planned by the memory planner.
-  int64_t scratch_bytes = 0;
-  int64_t scratch_offset = -1;
+  // Storage facts the driver copies from the node's kernel; the memory
+  // planner uses them.
+  int64_t scratch_bytes = 0;  ///< arena scratch the kernel needs
+  int64_t scratch_offset = -1; ///< planned offset of that scratch
+  /// Output 0 is a byte-for-byte view of input 0 (Reshape, Flatten, ...): the
+  /// planner may give both the same storage, and then no code runs.
+  bool output_is_view = false;
+  /// Inputs whose storage output 0 may reuse when they die at this node
+  /// (elementwise kernels that read element i before writing element i).
+  std::vector<int> inplace_inputs;
 
   bool has_attr(const std::string &k) const { return attrs.count(k) != 0; }
   int64_t attr_int(const std::string &k, int64_t dflt) const;

@@ -1,5 +1,10 @@
-// Memory planning, part 1: liveness analysis. Turns the schedule into a list of
-// buffers (activations and kernel scratch) with their first and last step.
+// Memory planning, part 1: liveness analysis. Turns the schedule into buffers
+// (activations and kernel scratch) with their first and last step. Values
+// that can share storage are grouped into one buffer:
+//   - views: the output of a node with Node::output_is_view (Reshape, Flatten,
+//     Squeeze, Unsqueeze, Identity) shares its input's storage;
+//   - in place: an elementwise node's output reuses an input listed in
+//     Node::inplace_inputs when that input's whole group dies at the node.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -14,12 +19,15 @@ struct Buffer {
   int64_t size = 0;  ///< bytes, before alignment
   int first = 0;     ///< schedule step that writes it first
   int last = 0;      ///< schedule step that reads it last (inclusive)
-  ir::Value *value = nullptr; ///< the activation, or nullptr for scratch
-  ir::Node *scratch_of = nullptr;
+  ir::Value *value = nullptr;       ///< representative activation (nullptr for scratch)
+  ir::Node *scratch_of = nullptr;   ///< the node whose scratch this is
+  std::vector<ir::Value *> values;  ///< every activation stored here (views, in-place)
 };
 
 struct LivenessOptions {
   bool io_in_arena = false; ///< place graph inputs and outputs in the arena too
+  bool share_views = true;  ///< alias view outputs to their inputs
+  bool share_inplace = true; ///< let elementwise outputs reuse dying inputs
 };
 
 /// Buffers that need arena space under the graph's current schedule.

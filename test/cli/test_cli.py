@@ -38,7 +38,7 @@ def main():
         out1, out2 = os.path.join(tmp, 'o1'), os.path.join(tmp, 'o2')
         p = run(['compile', sample, '-o', out1])
         check(p.returncode == 0, 'compile exits 0: ' + p.stderr.strip()[:200])
-        check(sorted(os.listdir(out1)) == ['cnn_bn.c', 'cnn_bn.h', 'cnn_bn.report.json'], 'compile writes NAME.c, NAME.h, NAME.report.json')
+        check(sorted(os.listdir(out1)) == ['cnn_bn.c', 'cnn_bn.h', 'cnn_bn.memory.svg', 'cnn_bn.report.json'], 'compile writes NAME.c, NAME.h, NAME.memory.svg, NAME.report.json')
         check('arena' in p.stdout, 'compile prints the memory summary')
         p = run(['compile', sample, '-o', out2])
         same = all(open(os.path.join(out1, f), 'rb').read() == open(os.path.join(out2, f), 'rb').read()
