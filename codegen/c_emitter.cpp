@@ -58,6 +58,25 @@ static std::string element_literal(const Value &v, int64_t i) {
   }
 }
 
+/// A fusion pass may attach an activation to a node (attribute
+/// "tmc_activation" = ONNX op name, with "tmc_activation_alpha"/"_beta").
+/// Kernels that apply it themselves register with handles_activation; for
+/// the others it runs here as an epilogue over output 0, inside the same
+/// node function (no extra buffer or node).
+static void emit_fused_activation(KernelContext &k) {
+  const ir::Node &n = k.node;
+  std::string act = n.attr_string("tmc_activation", "");
+  if (act.empty()) return;
+  const KernelDef *kd = KernelRegistry::instance().find(n);
+  if (kd && kd->handles_activation) return;
+  const ir::Value &y = k.vout(0);
+  if (y.dtype != DType::F32) throw ir::CompileError(n, "fused activation on a non-float32 output");
+  k.open("for (size_t i = 0; i < {}; ++i) {{", y.numel());
+  k.line("float v = y0[i];");
+  k.line("y0[i] = {};", fused_activation_expr(n, "v"));
+  k.close();
+}
+
 namespace {
 
 struct Emitter {
@@ -137,6 +156,7 @@ std::vector<GeneratedFile> Emitter::run() {
     }
     KernelContext kc(g, n, p);
     kd->emit(kc);
+    emit_fused_activation(kc);
     helpers.insert(kc.helpers_used().begin(), kc.helpers_used().end());
     std::string fname = fmt::format("{}_n{}", p, idx++);
     std::vector<std::string> params, args;

@@ -92,6 +92,31 @@ std::vector<int> kernel_inplace_inputs(const ir::Node &n) {
   return r;
 }
 
+bool is_fusable_activation(const std::string &op) {
+  static const std::set<std::string> acts{"Relu", "Clip", "LeakyRelu", "HardSwish", "HardSigmoid",
+                                          "Sigmoid", "Tanh", "Elu", "Selu", "Softplus"};
+  return acts.count(op) != 0;
+}
+
+std::string fused_activation_expr(const ir::Node &n, const std::string &v) {
+  std::string act = n.attr_string("tmc_activation", "");
+  float a = n.attr_float("tmc_activation_alpha", 0.0f), b = n.attr_float("tmc_activation_beta", 0.0f);
+  auto F = [](float x) { return c_float_literal(x); };
+  if (act == "Relu") return fmt::format("({0} > 0.0f ? {0} : 0.0f)", v);
+  if (act == "Clip") return fmt::format("({0} < {1} ? {1} : ({0} > {2} ? {2} : {0}))", v, F(a), F(b));
+  if (act == "LeakyRelu") return fmt::format("({0} >= 0.0f ? {0} : {0} * {1})", v, F(a));
+  if (act == "HardSigmoid")
+    return fmt::format("fmaxf(0.0f, fminf(1.0f, {} * {} + {}))", F(a), v, F(b));
+  if (act == "HardSwish") return fmt::format("({0} * fmaxf(0.0f, fminf(1.0f, {0} / 6.0f + 0.5f)))", v);
+  if (act == "Sigmoid") return fmt::format("(1.0f / (1.0f + expf(-{})))", v);
+  if (act == "Tanh") return fmt::format("tanhf({})", v);
+  if (act == "Elu") return fmt::format("({0} >= 0.0f ? {0} : {1} * (expf({0}) - 1.0f))", v, F(a));
+  if (act == "Selu")
+    return fmt::format("({0} > 0.0f ? {2} * {0} : {2} * ({1} * expf({0}) - {1}))", v, F(a), F(b));
+  if (act == "Softplus") return fmt::format("logf(1.0f + expf({}))", v);
+  throw ir::CompileError(n, "unknown fused activation '" + act + "'");
+}
+
 KernelContext::KernelContext(const ir::Graph &g, const ir::Node &n, const std::string &p)
     : graph(g), node(n), prefix(p) {}
 

@@ -25,7 +25,18 @@ struct KernelDef {
   /// Arena scratch bytes the kernel needs (planned ahead). May be null (0).
   std::function<int64_t(const ir::Node &)> scratch;
   const char *domain = "";
+  /// True if emit() applies a fused activation ("tmc_activation") itself;
+  /// otherwise codegen appends it as an epilogue over output 0.
+  bool handles_activation = false;
 };
+
+/// The float C expression of the activation fused into `n`
+/// ("tmc_activation": Relu, Clip, LeakyRelu, HardSwish, HardSigmoid, Sigmoid,
+/// Tanh, Elu, Selu, Softplus; parameters in "tmc_activation_alpha"/"_beta",
+/// Clip's min/max in alpha/beta) applied to the float expression `v`.
+std::string fused_activation_expr(const ir::Node &n, const std::string &v);
+/// The activations fusion may attach.
+bool is_fusable_activation(const std::string &op);
 
 class KernelRegistry {
 public:

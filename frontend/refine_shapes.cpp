@@ -75,6 +75,7 @@ int refine_shapes(ir::Graph &g) {
     for (const ir::Value *v : n->outputs) np->add_output(v ? v->name : "");
     for (auto &[k, a] : n->attrs) {
       if (std::holds_alternative<std::shared_ptr<ir::Graph>>(a)) continue;
+      if (k.rfind("tmc_", 0) == 0) continue; // internal attributes (fusion)
       to_attr(np->add_attribute(), k, a);
     }
     for (const ir::Value *v : n->outputs)
