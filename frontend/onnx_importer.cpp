@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <onnx/checker.h>
+#include <onnx/version_converter/convert.h>
 #include <onnx/defs/function.h>
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
@@ -222,9 +223,24 @@ struct Importer {
     }
     if (g->opsets.count("")) {
       int v = g->opsets[""];
-      if (v < kMinOnnxOpset || v > kMaxOnnxOpset)
-        fail(fmt::format("ai.onnx opset {} is not supported (supported: {} to {})", v, kMinOnnxOpset,
-                         kMaxOnnxOpset));
+      if (v < 1 || v > kMaxOnnxOpset)
+        fail(fmt::format("ai.onnx opset {} is not supported (supported: 1 to {})", v, kMaxOnnxOpset));
+      if (v < kMinOnnxOpset) {
+        // Legacy opsets (broadcast attributes, is_test, consumed_inputs...):
+        // let ONNX's version converter bring the model to the oldest opset
+        // the kernels implement.
+        try {
+          onnx::shape_inference::InferShapes(model);
+          onnx::ModelProto converted = onnx::version_conversion::ConvertVersion(model, kMinOnnxOpset);
+          model = std::move(converted);
+        } catch (const std::exception &e) {
+          fail(fmt::format("ai.onnx opset {} is older than {} and ONNX's version converter failed: {}", v,
+                           kMinOnnxOpset, e.what()));
+        }
+        gp = model.mutable_graph();
+        g->opsets.clear();
+        for (auto &op : model.opset_import()) g->opsets[op.domain() == "ai.onnx" ? "" : op.domain()] = (int)op.version();
+      }
     }
 
     resolve_external_in_graph(*gp);

@@ -199,12 +199,17 @@ TEST_CASE("frontend: --input-shape fixes symbolic dimensions") {
   CHECK_THROWS_WITH(frontend::import_onnx_file(path, o), Catch::Contains("rank"));
 }
 
-TEST_CASE("frontend: opset range is enforced") {
+TEST_CASE("frontend: opset range is enforced, legacy opsets are converted") {
   TempDir d;
   auto m = add_relu_model();
-  m.mutable_opset_import(0)->set_version(5);
+  m.mutable_opset_import(0)->set_version(30);
   auto path = write_model(d.path / "m.onnx", m);
-  CHECK_THROWS_WITH(frontend::import_onnx_file(path), Catch::Contains("opset 5 is not supported"));
+  CHECK_THROWS_WITH(frontend::import_onnx_file(path), Catch::Contains("opset 30 is not supported"));
+  m.mutable_opset_import(0)->set_version(6);
+  path = write_model(d.path / "m6.onnx", m);
+  auto g = frontend::import_onnx_file(path);
+  CHECK(g->opsets.at("") == frontend::kMinOnnxOpset);
+  CHECK(g->nodes()[0]->opset == frontend::kMinOnnxOpset);
 }
 
 TEST_CASE("parse_shape") {
