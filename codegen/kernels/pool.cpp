@@ -1,9 +1,411 @@
-// Kernel family: pool. (To be filled in.)
+// Kernel family: pooling (MaxPool, AveragePool, LpPool, their Global forms,
+// MaxUnpool). As for convolutions, the valid window of each output position is
+// computed once per spatial dimension, so the tap loops carry no bounds checks,
+// and dimensions whose windows never leave the input use literal bounds.
+#include <cmath>
+
+#include <fmt/format.h>
+
 #include "codegen/kernel.h"
 #include "codegen/kernels/common.h"
 
 namespace tmc::codegen {
+namespace {
 
-void register_pool_kernels(KernelRegistry &r) { (void)r; }
+using ir::DType;
+
+bool is_float_type(DType t) {
+  return t == DType::F32 || t == DType::F64 || t == DType::F16 || t == DType::BF16;
+}
+
+std::string acc_type(DType t) {
+  if (t == DType::F64) return "double";
+  if (is_float_type(t)) return "float";
+  return ir::dtype_ctype(t);
+}
+
+std::string ld(KernelContext &k, DType t, const std::string &p, const std::string &i) {
+  if (t == DType::F64 || !is_float_type(t)) return fmt::format("{}[{}]", p, i);
+  return load_as_float(k, t, p, i);
+}
+
+std::string st(KernelContext &k, DType t, const std::string &e) {
+  if (t == DType::F64 || !is_float_type(t)) return e;
+  return store_from_float(k, t, e);
+}
+
+std::string dtype_error(DType t) { return std::string("dtype ") + ir::dtype_name(t) + " is not supported"; }
+
+struct Geometry {
+  size_t nd = 0;
+  std::vector<int64_t> in, out, kernel, stride, dil, pad_begin, pad_end;
+};
+
+Geometry pool_geometry(const ir::Node &n) {
+  const ir::Value *x = n.input(0), *y = n.output(0);
+  if (x->rank() < 3) throw ir::CompileError(n, "input rank must be at least 3");
+  if (y->rank() != x->rank()) throw ir::CompileError(n, "output rank does not match the input rank");
+  Geometry g;
+  g.nd = x->rank() - 2;
+  g.in.assign(x->shape.begin() + 2, x->shape.end());
+  g.out.assign(y->shape.begin() + 2, y->shape.end());
+  g.kernel = n.attr_ints("kernel_shape");
+  if (g.kernel.size() != g.nd) throw ir::CompileError(n, "kernel_shape is missing or has the wrong length");
+  g.stride = n.attr_ints("strides", std::vector<int64_t>(g.nd, 1));
+  g.dil = n.attr_ints("dilations", std::vector<int64_t>(g.nd, 1));
+  if (g.stride.size() != g.nd || g.dil.size() != g.nd)
+    throw ir::CompileError(n, "strides/dilations have the wrong length");
+  for (size_t d = 0; d < g.nd; ++d)
+    if (g.stride[d] < 1 || g.dil[d] < 1 || g.kernel[d] < 1)
+      throw ir::CompileError(n, "kernel_shape, strides and dilations must be positive");
+  std::string ap = n.attr_string("auto_pad", "NOTSET");
+  g.pad_begin.assign(g.nd, 0);
+  g.pad_end.assign(g.nd, 0);
+  if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+    for (size_t d = 0; d < g.nd; ++d) {
+      int64_t eff = (g.kernel[d] - 1) * g.dil[d] + 1;
+      int64_t total = (g.out[d] - 1) * g.stride[d] + eff - g.in[d];
+      if (total < 0) total = 0;
+      int64_t small = total / 2, big = total - small;
+      g.pad_begin[d] = ap == "SAME_UPPER" ? small : big;
+      g.pad_end[d] = ap == "SAME_UPPER" ? big : small;
+    }
+  } else if (ap == "NOTSET" || ap.empty()) {
+    auto p = n.attr_ints("pads");
+    if (!p.empty()) {
+      if (p.size() != 2 * g.nd) throw ir::CompileError(n, "attribute 'pads' has the wrong length");
+      for (size_t d = 0; d < g.nd; ++d) {
+        g.pad_begin[d] = p[d];
+        g.pad_end[d] = p[d + g.nd];
+      }
+    }
+  } else if (ap != "VALID") {
+    throw ir::CompileError(n, "auto_pad '" + ap + "' is not supported");
+  }
+  return g;
+}
+
+struct Win {
+  std::string base, lo, hi;
+  int64_t dil = 1;
+  std::string coord(const std::string &kv) const {
+    return dil == 1 ? fmt::format("{} + {}", base, kv) : fmt::format("{} + {} * {}", base, kv, dil);
+  }
+};
+
+/// Declares base/lo/hi of the window of dimension d for output position `ov`.
+Win emit_window(KernelContext &k, size_t d, const std::string &ov, int64_t count, int64_t stride,
+                int64_t pad, int64_t dil, int64_t K, int64_t size) {
+  Win w;
+  w.dil = dil;
+  w.base = fmt::format("b{}", d);
+  std::string e = stride == 1 ? ov : fmt::format("{} * {}", ov, stride);
+  if (pad) e += fmt::format(" - {}", pad);
+  k.line("const long {} = {};", w.base, e);
+  bool low_ok = pad == 0;
+  bool high_ok = (count - 1) * stride - pad + (K - 1) * dil <= size - 1;
+  if (low_ok) {
+    w.lo = "0";
+  } else {
+    w.lo = fmt::format("lo{}", d);
+    if (dil == 1) k.line("const long {} = {} < 0 ? -{} : 0;", w.lo, w.base, w.base);
+    else k.line("const long {0} = {1} < 0 ? (-{1} + {2}) / {3} : 0;", w.lo, w.base, dil - 1, dil);
+  }
+  if (high_ok) {
+    w.hi = std::to_string(K);
+  } else {
+    w.hi = fmt::format("hi{}", d);
+    if (dil == 1) k.line("const long {0} = {1} - {2} < {3} ? {1} - {2} : {3};", w.hi, size, w.base, K);
+    else
+      k.line("const long {0} = ({1} - {2} + {3}) / {4} < {5} ? ({1} - {2} + {3}) / {4} : {5};", w.hi, size,
+             w.base, dil - 1, dil, K);
+  }
+  return w;
+}
+
+/// What a windowed pooling kernel does per output element.
+struct PoolSpec {
+  std::function<void(const Geometry &, const std::vector<Win> &)> init; ///< before the taps
+  /// One tap: `p` is the row-major spatial offset (long), `q` the column-major one.
+  std::function<void(const std::string &p, const std::string &q)> tap;
+  std::function<void(const std::string &oidx)> finish; ///< after the taps
+  bool need_colmajor = false;
+};
+
+void emit_pool(KernelContext &k, const PoolSpec &ps) {
+  const ir::Value &x = k.vin(0), &y = k.vout(0);
+  Geometry g = pool_geometry(k.node);
+  if (y.numel() == 0) return;
+  int64_t NC = x.shape[0] * x.shape[1];
+  int64_t XS = ir::shape_numel(g.in), YS = ir::shape_numel(g.out);
+  std::vector<int64_t> istr = strides_of(g.in), ostr = strides_of(g.out);
+  std::vector<int64_t> cstr(g.nd, 1);
+  for (size_t d = 1; d < g.nd; ++d) cstr[d] = cstr[d - 1] * g.in[d - 1];
+  k.open("for (size_t nc = 0; nc < {}; ++nc) {{", NC);
+  k.line("const {} *xc = x0 + nc * {};", k.ctype_in(0), XS);
+  k.line("const size_t yo = nc * {};", YS);
+  std::vector<Win> wins;
+  for (size_t d = 0; d < g.nd; ++d) {
+    std::string ov = fmt::format("o{}", d);
+    k.open("for (long {0} = 0; {0} < {1}; ++{0}) {{", ov, g.out[d]);
+    wins.push_back(emit_window(k, d, ov, g.out[d], g.stride[d], g.pad_begin[d], g.dil[d], g.kernel[d], g.in[d]));
+  }
+  std::string oidx = "yo";
+  for (size_t d = 0; d < g.nd; ++d)
+    oidx += ostr[d] == 1 ? fmt::format(" + (size_t)o{}", d) : fmt::format(" + (size_t)o{} * {}", d, ostr[d]);
+  ps.init(g, wins);
+  std::string p, q;
+  for (size_t d = 0; d < g.nd; ++d) {
+    std::string kv = fmt::format("k{}", d);
+    k.open("for (long {0} = {1}; {0} < {2}; ++{0}) {{", kv, wins[d].lo, wins[d].hi);
+    std::string c = "(" + wins[d].coord(kv) + ")";
+    std::string pe = istr[d] == 1 ? c : fmt::format("{} * {}", c, istr[d]);
+    std::string qe = cstr[d] == 1 ? c : fmt::format("{} * {}", c, cstr[d]);
+    std::string pn = fmt::format("p{}", d);
+    k.line("const long {} = {};", pn, p.empty() ? pe : p + " + " + pe);
+    p = pn;
+    if (ps.need_colmajor) {
+      std::string qn = fmt::format("q{}", d);
+      k.line("const long {} = {};", qn, q.empty() ? qe : q + " + " + qe);
+      q = qn;
+    }
+  }
+  ps.tap(p, q);
+  for (size_t d = 0; d < g.nd; ++d) k.close();
+  ps.finish(oidx);
+  for (size_t d = 0; d < g.nd; ++d) k.close();
+  k.close();
+}
+
+// ---------------------------------------------------------------- MaxPool
+std::string lowest_literal(DType t) {
+  switch (t) {
+  case DType::F64: return c_double_literal(-INFINITY);
+  case DType::F32:
+  case DType::F16:
+  case DType::BF16: return "(-INFINITY)";
+  case DType::I8: return "-128";
+  case DType::U8: return "0";
+  default: return "0";
+  }
+}
+
+std::string check_maxpool(const ir::Node &n) {
+  DType t = n.input(0)->dtype;
+  if (!is_float_type(t) && t != DType::I8 && t != DType::U8) return dtype_error(t);
+  if (n.output(1) && n.output(1)->dtype != DType::I64) return "indices must be int64";
+  pool_geometry(n);
+  return "";
+}
+
+void emit_maxpool(KernelContext &k) {
+  DType t = k.vin(0).dtype;
+  bool idx = k.has_out(1);
+  bool colmajor = idx && k.node.attr_int("storage_order", 0) == 1;
+  int64_t XS = 1;
+  for (size_t d = 2; d < k.vin(0).rank(); ++d) XS *= k.vin(0).shape[d];
+  PoolSpec ps;
+  ps.need_colmajor = colmajor;
+  ps.init = [&](const Geometry &, const std::vector<Win> &) {
+    k.line("{} m = {};", acc_type(t), lowest_literal(t));
+    if (idx) k.line("long mi = -1;");
+  };
+  ps.tap = [&](const std::string &p, const std::string &q) {
+    k.line("const {} v = {};", acc_type(t), ld(k, t, "xc", p));
+    if (idx) k.line("if (v > m) {{ m = v; mi = {}; }}", colmajor ? q : p);
+    else k.line("if (v > m) m = v;");
+  };
+  ps.finish = [&](const std::string &o) {
+    k.line("y0[{}] = {};", o, st(k, t, "m"));
+    if (idx) k.line("y1[{}] = (int64_t)nc * {} + (int64_t)mi;", o, c_int_literal(DType::I64, XS));
+  };
+  emit_pool(k, ps);
+}
+
+// ---------------------------------------------------------------- AveragePool
+std::string check_float_pool(const ir::Node &n) {
+  DType t = n.input(0)->dtype;
+  if (!is_float_type(t)) return dtype_error(t);
+  pool_geometry(n);
+  return "";
+}
+
+void emit_averagepool(KernelContext &k) {
+  DType t = k.vin(0).dtype;
+  bool include_pad = k.node.attr_int("count_include_pad", 0) != 0;
+  std::string acc = acc_type(t);
+  PoolSpec ps;
+  ps.init = [&](const Geometry &g, const std::vector<Win> &wins) {
+    // Divisor: taps inside the input (or inside the padded input).
+    std::vector<std::string> cnt;
+    int64_t lit = 1;
+    for (size_t d = 0; d < g.nd; ++d) {
+      const Win &w = wins[d];
+      if (include_pad) {
+        int64_t lim = g.in[d] + g.pad_end[d];
+        bool full = (g.out[d] - 1) * g.stride[d] - g.pad_begin[d] + (g.kernel[d] - 1) * g.dil[d] <= lim - 1;
+        if (full) {
+          lit *= g.kernel[d];
+        } else {
+          std::string c = fmt::format("c{}", d);
+          int64_t L = g.dil[d], K = g.kernel[d];
+          if (L == 1) k.line("const long {0} = {1} - {2} < {3} ? {1} - {2} : {3};", c, lim, w.base, K);
+          else
+            k.line("const long {0} = ({1} - {2} + {3}) / {4} < {5} ? ({1} - {2} + {3}) / {4} : {5};", c, lim,
+                   w.base, L - 1, L, K);
+          cnt.push_back(c);
+        }
+      } else if (w.lo == "0" && w.hi == std::to_string(g.kernel[d])) {
+        lit *= g.kernel[d];
+      } else {
+        cnt.push_back(w.lo == "0" ? w.hi : fmt::format("({} - {})", w.hi, w.lo));
+      }
+    }
+    std::string e = std::to_string(lit);
+    for (auto &c : cnt) e += " * " + c;
+    k.line("const {} cnt = ({}){};", acc, acc, e);
+    k.line("{} s = {};", acc, t == DType::F64 ? "0.0" : "0.0f");
+  };
+  ps.tap = [&](const std::string &p, const std::string &) { k.line("s += {};", ld(k, t, "xc", p)); };
+  ps.finish = [&](const std::string &o) { k.line("y0[{}] = {};", o, st(k, t, "s / cnt")); };
+  emit_pool(k, ps);
+}
+
+// ---------------------------------------------------------------- LpPool
+/// Emits `expr` for |v|^p accumulation and the final root, for float p.
+struct LpForms {
+  std::string term, root;
+};
+
+LpForms lp_forms(KernelContext &k, DType t, float p, const std::string &v, const std::string &s) {
+  bool dbl = t == DType::F64;
+  std::string fabs_ = dbl ? "fabs" : "fabsf", pow_ = dbl ? "pow" : "powf", sqrt_ = dbl ? "sqrt" : "sqrtf";
+  std::string pl = dbl ? c_double_literal((double)p) : c_float_literal(p);
+  std::string inv = dbl ? c_double_literal(1.0 / (double)p) : c_float_literal(1.0f / p);
+  (void)k;
+  if (p == 1.0f) return {fmt::format("{}({})", fabs_, v), s};
+  if (p == 2.0f) return {fmt::format("{0} * {0}", v), fmt::format("{}({})", sqrt_, s)};
+  return {fmt::format("{}({}({}), {})", pow_, fabs_, v, pl), fmt::format("{}({}, {})", pow_, s, inv)};
+}
+
+void emit_lppool(KernelContext &k) {
+  DType t = k.vin(0).dtype;
+  float p = k.node.attr_float("p", 2.0f);
+  std::string acc = acc_type(t);
+  PoolSpec ps;
+  ps.init = [&](const Geometry &, const std::vector<Win> &) {
+    k.line("{} s = {};", acc, t == DType::F64 ? "0.0" : "0.0f");
+  };
+  ps.tap = [&](const std::string &pp, const std::string &) {
+    k.line("const {} v = {};", acc, ld(k, t, "xc", pp));
+    k.line("s += {};", lp_forms(k, t, p, "v", "s").term);
+  };
+  ps.finish = [&](const std::string &o) { k.line("y0[{}] = {};", o, st(k, t, lp_forms(k, t, p, "v", "s").root)); };
+  emit_pool(k, ps);
+}
+
+// ---------------------------------------------------------------- Global pools
+std::string check_global(const ir::Node &n) {
+  DType t = n.input(0)->dtype;
+  bool ints_ok = n.op == "GlobalMaxPool";
+  if (!is_float_type(t) && !(ints_ok && (t == DType::I8 || t == DType::U8))) return dtype_error(t);
+  if (n.input(0)->rank() < 2) return "input rank must be at least 2";
+  return "";
+}
+
+void emit_global(KernelContext &k, const std::string &kind) {
+  const ir::Value &x = k.vin(0);
+  DType t = x.dtype;
+  int64_t NC = x.shape[0] * x.shape[1];
+  int64_t S = 1;
+  for (size_t d = 2; d < x.rank(); ++d) S *= x.shape[d];
+  if (NC == 0) return;
+  std::string acc = acc_type(t);
+  std::string zero = t == DType::F64 ? "0.0" : "0.0f";
+  float p = k.node.attr_float("p", 2.0f);
+  k.open("for (size_t nc = 0; nc < {}; ++nc) {{", NC);
+  k.line("const {} *xc = x0 + nc * {};", k.ctype_in(0), S);
+  if (kind == "max") {
+    k.line("{} m = {};", acc, lowest_literal(t));
+    k.open("for (size_t i = 0; i < {}; ++i) {{", S);
+    k.line("const {} v = {};", acc, ld(k, t, "xc", "i"));
+    k.line("if (v > m) m = v;");
+    k.close();
+    k.line("y0[nc] = {};", st(k, t, "m"));
+  } else if (kind == "avg") {
+    k.line("{} s = {};", acc, zero);
+    k.line("for (size_t i = 0; i < {}; ++i) s += {};", S, ld(k, t, "xc", "i"));
+    k.line("y0[nc] = {};", st(k, t, fmt::format("s / ({}){}", acc, S)));
+  } else {
+    LpForms f = lp_forms(k, t, p, "v", "s");
+    k.line("{} s = {};", acc, zero);
+    k.open("for (size_t i = 0; i < {}; ++i) {{", S);
+    k.line("const {} v = {};", acc, ld(k, t, "xc", "i"));
+    k.line("s += {};", f.term);
+    k.close();
+    k.line("y0[nc] = {};", st(k, t, f.root));
+  }
+  k.close();
+}
+
+// ---------------------------------------------------------------- MaxUnpool
+// X, I (int64 flat indices into Y), output_shape (optional; the output shape
+// is static already). Y is zero except at the given indices.
+std::string check_maxunpool(const ir::Node &n) {
+  DType t = n.input(0)->dtype;
+  if (!is_float_type(t) && !ir::dtype_is_integer(t)) return dtype_error(t);
+  if (n.input(1)->dtype != DType::I64) return "indices must be int64";
+  if (n.input(1)->numel() != n.input(0)->numel()) return "indices must have the shape of X";
+  return "";
+}
+
+void emit_maxunpool(KernelContext &k) {
+  const ir::Value &x = k.vin(0), &y = k.vout(0);
+  const ir::Node &n = k.node;
+  if (y.nbytes() > 0) k.line("memset(y0, 0, {});", y.nbytes());
+  if (x.numel() == 0 || y.numel() == 0) return;
+  // The indices address a tensor of the default unpooled shape; an explicit
+  // output_shape places the same coordinates into a (larger) output.
+  size_t nd = x.rank() - 2;
+  auto ks = n.attr_ints("kernel_shape");
+  auto strides = n.attr_ints("strides", std::vector<int64_t>(nd, 1));
+  auto pads = n.attr_ints("pads", std::vector<int64_t>(2 * nd, 0));
+  if (ks.size() != nd || strides.size() != nd || pads.size() != 2 * nd)
+    throw ir::CompileError(n, "kernel_shape/strides/pads have the wrong length");
+  ir::Shape dflt(x.shape.begin(), x.shape.begin() + 2);
+  for (size_t d = 0; d < nd; ++d) dflt.push_back((x.shape[d + 2] - 1) * strides[d] - pads[d] - pads[d + nd] + ks[d]);
+  k.open("for (size_t i = 0; i < {}; ++i) {{", x.numel());
+  if (dflt == y.shape) {
+    k.line("const int64_t j = x1[i];");
+    k.line("if (j >= 0 && j < {}) y0[j] = x0[i];", c_int_literal(DType::I64, y.numel()));
+  } else {
+    ir::Shape ds(dflt.begin() + 2, dflt.end()), os(y.shape.begin() + 2, y.shape.end());
+    int64_t DS = ir::shape_numel(ds), OS = ir::shape_numel(os);
+    std::vector<int64_t> dstr = strides_of(ds), ostr = strides_of(os);
+    k.line("int64_t j = x1[i];");
+    k.line("int64_t o;");
+    k.line("if (j < 0 || j >= {}) continue;", c_int_literal(DType::I64, ir::shape_numel(dflt)));
+    k.line("o = (j / {}) * {};", c_int_literal(DType::I64, DS), c_int_literal(DType::I64, OS));
+    k.line("j %= {};", c_int_literal(DType::I64, DS));
+    for (size_t d = 0; d < nd; ++d) {
+      k.line("o += (j / {}) * {};", c_int_literal(DType::I64, dstr[d]), c_int_literal(DType::I64, ostr[d]));
+      if (d + 1 < nd) k.line("j %= {};", c_int_literal(DType::I64, dstr[d]));
+    }
+    k.line("y0[o] = x0[i];");
+  }
+  k.close();
+}
+
+} // namespace
+
+void register_pool_kernels(KernelRegistry &r) {
+  r.add({"MaxPool", check_maxpool, emit_maxpool, nullptr});
+  r.add({"AveragePool", check_float_pool, emit_averagepool, nullptr});
+  r.add({"LpPool", check_float_pool, emit_lppool, nullptr});
+  r.add({"GlobalAveragePool", check_global, [](KernelContext &k) { emit_global(k, "avg"); }, nullptr});
+  r.add({"GlobalMaxPool", check_global, [](KernelContext &k) { emit_global(k, "max"); }, nullptr});
+  r.add({"GlobalLpPool", check_global, [](KernelContext &k) { emit_global(k, "lp"); }, nullptr});
+  r.add({"MaxUnpool", check_maxunpool, emit_maxunpool, nullptr});
+}
 
 } // namespace tmc::codegen
