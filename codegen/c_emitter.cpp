@@ -132,8 +132,13 @@ std::vector<GeneratedFile> Emitter::run() {
     const_names[v] = v->numel() == 0 ? "" : fmt::format("{}_c{}", p, consts.size());
     consts.push_back(v);
   };
+  auto is_skipped_view = [](const ir::Node &n) {
+    return n.output_is_view && n.input(0) && n.output(0) && n.input(0)->arena_offset >= 0 &&
+           n.input(0)->arena_offset == n.output(0)->arena_offset;
+  };
   for (auto &n : g.nodes())
-    for (const Value *v : n->inputs) note_const(v);
+    if (!is_skipped_view(*n))
+      for (const Value *v : n->inputs) note_const(v);
   for (const Value *v : g.outputs) note_const(v);
 
   std::string c;
@@ -149,8 +154,7 @@ std::vector<GeneratedFile> Emitter::run() {
   for (auto &nptr : g.nodes()) {
     const ir::Node &n = *nptr;
     const KernelDef *kd = KernelRegistry::instance().find(n);
-    if (n.output_is_view && n.input(0) && n.output(0) && n.input(0)->arena_offset >= 0 &&
-        n.input(0)->arena_offset == n.output(0)->arena_offset) {
+    if (is_skipped_view(n)) {
       calls.push_back(fmt::format("  /* {} '{}': view, shares storage */\n", comment_text(n.op), comment_text(n.name)));
       continue;
     }
