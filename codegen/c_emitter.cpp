@@ -132,10 +132,7 @@ std::vector<GeneratedFile> Emitter::run() {
     const_names[v] = v->numel() == 0 ? "" : fmt::format("{}_c{}", p, consts.size());
     consts.push_back(v);
   };
-  auto is_skipped_view = [](const ir::Node &n) {
-    return n.output_is_view && n.input(0) && n.output(0) && n.input(0)->arena_offset >= 0 &&
-           n.input(0)->arena_offset == n.output(0)->arena_offset;
-  };
+  auto is_skipped_view = [](const ir::Node &n) { return node_is_elided(n); };
   for (auto &n : g.nodes())
     if (!is_skipped_view(*n))
       for (const Value *v : n->inputs) note_const(v);
@@ -155,7 +152,7 @@ std::vector<GeneratedFile> Emitter::run() {
     const ir::Node &n = *nptr;
     const KernelDef *kd = KernelRegistry::instance().find(n);
     if (is_skipped_view(n)) {
-      calls.push_back(fmt::format("  /* {} '{}': view, shares storage */\n", comment_text(n.op), comment_text(n.name)));
+      calls.push_back(fmt::format("  /* {} '{}': elided: the planned storage already holds the result */\n", comment_text(n.op), comment_text(n.name)));
       continue;
     }
     KernelContext kc(g, n, p);

@@ -69,10 +69,127 @@ int64_t kernel_scratch_bytes(const ir::Node &n) {
   return kd && kd->scratch ? kd->scratch(n) : 0;
 }
 
-bool kernel_output_is_view(const ir::Node &n) {
-  static const std::set<std::string> views{"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
-  if (!n.domain.empty() || !views.count(n.op) || !n.input(0) || !n.output(0)) return false;
-  return n.input(0)->dtype == n.output(0)->dtype && n.input(0)->nbytes() == n.output(0)->nbytes();
+static std::vector<int64_t> row_strides(const ir::Shape &s) {
+  std::vector<int64_t> st(s.size(), 1);
+  for (size_t i = s.size(); i-- > 1;) st[i - 1] = st[i] * s[i];
+  return st;
+}
+
+std::vector<int64_t> kernel_view_offsets(const ir::Node &n) {
+  static const std::set<std::string> reshapes{"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+  const ir::Value *x = n.input(0);
+  if (!n.domain.empty() || !x || n.outputs.empty()) return {};
+  for (const ir::Value *o : n.outputs)
+    if (!o || o->dtype != x->dtype) return {};
+  const int64_t es = (int64_t)ir::dtype_size(x->dtype);
+  if (reshapes.count(n.op)) {
+    if (n.outputs.size() != 1 || n.output(0)->nbytes() != x->nbytes()) return {};
+    return {0};
+  }
+  try {
+    if (n.op == "Split") {
+      int64_t r = (int64_t)x->rank();
+      int64_t a = n.attr_int("axis", 0);
+      if (a < 0) a += r;
+      if (a < 0 || a >= r) return {};
+      for (int64_t d = 0; d < a; ++d)
+        if (x->shape[(size_t)d] != 1) return {};
+      std::vector<int64_t> offs;
+      int64_t at = 0, inner = row_strides(x->shape)[(size_t)a] * es;
+      for (const ir::Value *o : n.outputs) {
+        offs.push_back(at);
+        at += o->shape[(size_t)a] * inner;
+      }
+      return at == x->nbytes() ? offs : std::vector<int64_t>{};
+    }
+    if (n.op == "Slice" && n.outputs.size() == 1) {
+      const ir::Value *y = n.output(0);
+      size_t r = x->rank();
+      if (y->rank() != r) return {};
+      std::vector<int64_t> starts, axes, steps;
+      if (n.opset < 10) {
+        starts = n.attr_ints("starts");
+        axes = n.attr_ints("axes");
+      } else {
+        for (size_t i = 1; i <= 4; ++i)
+          if (n.input(i) && !n.input(i)->is_constant()) return {};
+        if (!n.input(1)) return {};
+        starts = n.input(1)->int_values();
+        if (n.input(3)) axes = n.input(3)->int_values();
+        if (n.input(4)) steps = n.input(4)->int_values();
+      }
+      if (axes.empty())
+        for (size_t i = 0; i < starts.size(); ++i) axes.push_back((int64_t)i);
+      std::vector<int64_t> start(r, 0);
+      for (size_t i = 0; i < axes.size() && i < starts.size(); ++i) {
+        int64_t a = axes[i] < 0 ? axes[i] + (int64_t)r : axes[i];
+        if (a < 0 || a >= (int64_t)r) return {};
+        int64_t step = i < steps.size() ? steps[i] : 1;
+        if (step != 1 && y->shape[(size_t)a] > 1) return {};
+        if (step < 0) return {};
+        int64_t dim = x->shape[(size_t)a], st = starts[i];
+        if (st < 0) st += dim;
+        st = std::max<int64_t>(0, std::min(st, dim));
+        start[(size_t)a] = st;
+      }
+      // Contiguous iff, before the last sliced axis, every axis is 1 in the
+      // output (sliced) or 1 in the input (unsliced).
+      int last = -1;
+      for (size_t d = 0; d < r; ++d)
+        if (y->shape[d] != x->shape[d]) last = (int)d;
+      for (int d = 0; d < last; ++d)
+        if (y->shape[(size_t)d] != 1) return {};
+      auto st = row_strides(x->shape);
+      int64_t off = 0;
+      for (size_t d = 0; d < r; ++d) off += start[d] * st[d];
+      if ((off * es) + y->nbytes() > x->nbytes()) return {};
+      return {off * es};
+    }
+  } catch (const ir::CompileError &) {
+    return {};
+  }
+  return {};
+}
+
+std::vector<int64_t> kernel_concat_slots(const ir::Node &n) {
+  if (!n.domain.empty() || n.op != "Concat" || !n.output(0)) return {};
+  const ir::Value *y = n.output(0);
+  int64_t r = (int64_t)y->rank();
+  int64_t a = n.attr_int("axis", 1);
+  if (a < 0) a += r;
+  if (a < 0 || a >= r) return {};
+  for (int64_t d = 0; d < a; ++d)
+    if (y->shape[(size_t)d] != 1) return {};
+  std::vector<int64_t> slots;
+  int64_t at = 0;
+  for (const ir::Value *x : n.inputs) {
+    if (!x || x->dtype != y->dtype) return {};
+    slots.push_back(at);
+    at += x->nbytes();
+  }
+  return at == y->nbytes() ? slots : std::vector<int64_t>{};
+}
+
+bool node_is_elided(const ir::Node &n) {
+  if (!n.output_view_offsets.empty()) {
+    const ir::Value *x = n.input(0);
+    if (!x || x->arena_offset < 0) return false;
+    for (size_t k = 0; k < n.outputs.size(); ++k) {
+      const ir::Value *o = n.outputs[k];
+      if (!o) continue;
+      if (k >= n.output_view_offsets.size() || o->arena_offset != x->arena_offset + n.output_view_offsets[k])
+        return false;
+    }
+    return true;
+  }
+  if (!n.input_slot_offsets.empty()) {
+    const ir::Value *y = n.output(0);
+    if (!y || y->arena_offset < 0 || n.input_slot_offsets.size() != n.inputs.size()) return false;
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      if (!n.inputs[i] || n.inputs[i]->arena_offset != y->arena_offset + n.input_slot_offsets[i]) return false;
+    return true;
+  }
+  return false;
 }
 
 std::vector<int> kernel_inplace_inputs(const ir::Node &n) {

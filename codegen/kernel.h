@@ -53,9 +53,16 @@ private:
 std::string check_supported(const ir::Node &n);
 /// Scratch bytes the node's kernel needs in the arena.
 int64_t kernel_scratch_bytes(const ir::Node &n);
-/// True if output 0 is a byte-identical view of input 0 (Reshape, Flatten,
-/// Squeeze, Unsqueeze, Identity): given shared storage, no code is emitted.
-bool kernel_output_is_view(const ir::Node &n);
+/// Byte offsets of each output inside input 0 when the outputs are
+/// contiguous byte ranges of it (Reshape, Flatten, Squeeze, Unsqueeze,
+/// Identity; Slice and Split along the outermost non-unit axis). Empty if not.
+std::vector<int64_t> kernel_view_offsets(const ir::Node &n);
+/// Byte offset of each input inside output 0 for a Concat along the
+/// outermost non-unit axis (inputs can be produced in place). Empty if not.
+std::vector<int64_t> kernel_concat_slots(const ir::Node &n);
+/// True if the planned storage already realises the node (views share
+/// storage, concat inputs sit in their slots): no code needs to run.
+bool node_is_elided(const ir::Node &n);
 /// Inputs whose storage output 0 may take over (elementwise kernels that
 /// read element i of that input before writing element i, same shape).
 std::vector<int> kernel_inplace_inputs(const ir::Node &n);

@@ -93,7 +93,8 @@ CompileResult compile(const CompileOptions &opts) {
 
   for (auto &n : g.nodes()) {
     n->scratch_bytes = codegen::kernel_scratch_bytes(*n);
-    n->output_is_view = codegen::kernel_output_is_view(*n);
+    n->output_view_offsets = codegen::kernel_view_offsets(*n);
+    n->input_slot_offsets = codegen::kernel_concat_slots(*n);
     n->inplace_inputs = codegen::kernel_inplace_inputs(*n);
   }
   passes::PassManager mem;

@@ -102,9 +102,14 @@ public:
   // planner uses them.
   int64_t scratch_bytes = 0;  ///< arena scratch the kernel needs
   int64_t scratch_offset = -1; ///< planned offset of that scratch
-  /// Output 0 is a byte-for-byte view of input 0 (Reshape, Flatten, ...): the
-  /// planner may give both the same storage, and then no code runs.
-  bool output_is_view = false;
+  /// Output k is the byte range of input 0 that starts at
+  /// output_view_offsets[k] (Reshape, Flatten, Squeeze, Unsqueeze, Identity:
+  /// {0}; Slice/Split along the outermost non-unit axis: the slice starts).
+  /// Empty: not a view. With shared storage the node runs no code.
+  std::vector<int64_t> output_view_offsets;
+  /// Concat along the outermost non-unit axis: input i may be produced
+  /// directly at byte input_slot_offsets[i] of output 0. Empty: no.
+  std::vector<int64_t> input_slot_offsets;
   /// Inputs whose storage output 0 may reuse when they die at this node
   /// (elementwise kernels that read element i before writing element i).
   std::vector<int> inplace_inputs;

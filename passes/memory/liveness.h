@@ -1,8 +1,11 @@
 // Memory planning, part 1: liveness analysis. Turns the schedule into buffers
 // (activations and kernel scratch) with their first and last step. Values
 // that can share storage are grouped into one buffer:
-//   - views: the output of a node with Node::output_is_view (Reshape, Flatten,
-//     Squeeze, Unsqueeze, Identity) shares its input's storage;
+//   - views: outputs of a node with Node::output_view_offsets (Reshape,
+//     Flatten, Squeeze, Unsqueeze, Identity; Slice/Split on the outermost
+//     axis) are byte ranges of its input's storage;
+//   - concat slots: inputs of a Concat with Node::input_slot_offsets are
+//     produced directly inside the output;
 //   - in place: an elementwise node's output reuses an input listed in
 //     Node::inplace_inputs when that input's whole group dies at the node.
 #pragma once
@@ -22,6 +25,7 @@ struct Buffer {
   ir::Value *value = nullptr;       ///< representative activation (nullptr for scratch)
   ir::Node *scratch_of = nullptr;   ///< the node whose scratch this is
   std::vector<ir::Value *> values;  ///< every activation stored here (views, in-place)
+  std::vector<int64_t> member_offsets; ///< byte offset of each of `values` in the buffer
 };
 
 struct LivenessOptions {

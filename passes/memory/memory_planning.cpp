@@ -61,7 +61,8 @@ PlanReport plan_memory(ir::Graph &g, const PlanOptions &opts) {
   for (auto &v : g.values()) v->arena_offset = -1;
   for (auto &n : g.nodes()) n->scratch_offset = -1;
   for (size_t i = 0; i < best_bufs.size(); ++i) {
-    for (ir::Value *v : best_bufs[i].values) v->arena_offset = best.offsets[i];
+    for (size_t k = 0; k < best_bufs[i].values.size(); ++k)
+      best_bufs[i].values[k]->arena_offset = best.offsets[i] + best_bufs[i].member_offsets[k];
     if (best_bufs[i].scratch_of) best_bufs[i].scratch_of->scratch_offset = best.offsets[i];
   }
   g.arena_bytes = best.total;

@@ -146,7 +146,7 @@ static ir::Graph *view_graph(ir::Graph &g) {
   g.add_node("Relu", {x}, {a});
   auto *shape = g.add_constant_of<int64_t>("shape", DType::I64, {1}, {64});
   auto *r = g.add_node("Reshape", {a, shape}, {b});
-  r->output_is_view = true;
+  r->output_view_offsets = {0};
   auto *s = g.add_node("Sigmoid", {b}, {c});
   s->inplace_inputs = {0};
   g.add_node("Relu", {c}, {y});
