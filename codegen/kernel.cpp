@@ -20,6 +20,7 @@ KernelRegistry &KernelRegistry::instance() {
     register_recurrent_kernels(*reg);
     register_signal_kernels(*reg);
     register_vision_kernels(*reg);
+    register_misc_kernels(*reg);
     return reg;
   }();
   return *r;

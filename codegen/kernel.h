@@ -142,5 +142,6 @@ void register_resize_kernels(KernelRegistry &r);
 void register_recurrent_kernels(KernelRegistry &r);
 void register_signal_kernels(KernelRegistry &r);
 void register_vision_kernels(KernelRegistry &r);
+void register_misc_kernels(KernelRegistry &r);
 
 } // namespace tmc::codegen
