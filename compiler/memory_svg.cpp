@@ -59,8 +59,6 @@ std::string memory_map_svg(const CompileResult &r) {
   s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">operator step</text>\n", left + pw / 2,
                    top + ph + 34);
   // Peak marker.
-  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#ffdd55\" opacity=\"0.35\"/>\n",
-                   X(peak), top, X(peak + 1) - X(peak), ph);
   s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#a60\" font-weight=\"bold\">peak: step {} "
                    "({} B live)</text>\n", X(peak + 0.5), top + ph + 52, peak, live[(size_t)peak]);
   // Buffers.
@@ -85,6 +83,9 @@ std::string memory_map_svg(const CompileResult &r) {
     }
     s += "</g>\n";
   }
+  // Peak marker, drawn on top.
+  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#d62\" "
+                   "stroke-width=\"2.5\" stroke-dasharray=\"6 4\"/>\n", X(peak), top, X(peak + 1) - X(peak), ph);
   s += "</svg>\n";
   return s;
 }
