@@ -1,0 +1,2 @@
+// Target descriptions (cores and boards). To be filled in.
+#pragma once
