@@ -21,6 +21,7 @@ KernelRegistry &KernelRegistry::instance() {
     register_signal_kernels(*reg);
     register_vision_kernels(*reg);
     register_misc_kernels(*reg);
+    register_quantize_kernels(*reg);
     return reg;
   }();
   return *r;
