@@ -9,73 +9,24 @@
 
 #include "codegen/kernel.h"
 #include "codegen/kernels/common.h"
+#include "codegen/kernels/window.h"
 
 namespace tmc::codegen {
 namespace {
 
 using ir::DType;
 
-bool is_float_type(DType t) {
-  return t == DType::F32 || t == DType::F64 || t == DType::F16 || t == DType::BF16;
-}
-
 std::string acc_type(DType t) { return t == DType::F64 ? "double" : "float"; }
-
-std::string ld(KernelContext &k, DType t, const std::string &p, const std::string &i) {
-  if (t == DType::F64) return fmt::format("{}[{}]", p, i);
-  return load_as_float(k, t, p, i);
-}
-
-std::string st(KernelContext &k, DType t, const std::string &e) {
-  if (t == DType::F64) return e;
-  return store_from_float(k, t, e);
-}
+std::string ld(KernelContext &k, DType t, const std::string &p, const std::string &i) { return load_compute(k, t, p, i); }
+std::string st(KernelContext &k, DType t, const std::string &e) { return store_compute(k, t, e); }
 
 std::string zero_lit(DType t) { return t == DType::F64 ? "0.0" : "0.0f"; }
 
-/// Spatial geometry of a convolution-like op. For ConvTranspose, `in` is the
-/// (smaller) data input and `out` the result, but the window walks over `out`.
-struct Geometry {
-  size_t nd = 0;
-  std::vector<int64_t> in, out, kernel, stride, dil, pad_begin, pad_end;
-};
+using Geometry = WindowGeometry;
+using Win = WindowRange;
 
-/// Pads for Conv (and the pooling ops): explicit pads or auto_pad.
-void conv_pads(const ir::Node &n, Geometry &g) {
-  std::string ap = n.attr_string("auto_pad", "NOTSET");
-  g.pad_begin.assign(g.nd, 0);
-  g.pad_end.assign(g.nd, 0);
-  if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
-    for (size_t d = 0; d < g.nd; ++d) {
-      int64_t eff = (g.kernel[d] - 1) * g.dil[d] + 1;
-      int64_t total = (g.out[d] - 1) * g.stride[d] + eff - g.in[d];
-      if (total < 0) total = 0;
-      int64_t small = total / 2, big = total - small;
-      g.pad_begin[d] = ap == "SAME_UPPER" ? small : big;
-      g.pad_end[d] = ap == "SAME_UPPER" ? big : small;
-    }
-  } else if (ap == "NOTSET" || ap.empty()) {
-    auto p = n.attr_ints("pads");
-    if (!p.empty()) {
-      if (p.size() != 2 * g.nd) throw ir::CompileError(n, "attribute 'pads' has the wrong length");
-      for (size_t d = 0; d < g.nd; ++d) {
-        g.pad_begin[d] = p[d];
-        g.pad_end[d] = p[d + g.nd];
-      }
-    }
-  } else if (ap != "VALID") {
-    throw ir::CompileError(n, "auto_pad '" + ap + "' is not supported");
-  }
-}
-
-void strides_dils(const ir::Node &n, Geometry &g) {
-  g.stride = n.attr_ints("strides", std::vector<int64_t>(g.nd, 1));
-  g.dil = n.attr_ints("dilations", std::vector<int64_t>(g.nd, 1));
-  if (g.stride.size() != g.nd || g.dil.size() != g.nd)
-    throw ir::CompileError(n, "strides/dilations have the wrong length");
-  for (size_t d = 0; d < g.nd; ++d)
-    if (g.stride[d] < 1 || g.dil[d] < 1) throw ir::CompileError(n, "strides and dilations must be positive");
-}
+void conv_pads(const ir::Node &n, Geometry &g) { window_pads(n, g); }
+void strides_dils(const ir::Node &n, Geometry &g) { window_strides_dilations(n, g); }
 
 /// Geometry of a forward convolution with data input xi and weight input wi.
 Geometry conv_geometry(const ir::Node &n, size_t xi, size_t wi) {
@@ -91,47 +42,6 @@ Geometry conv_geometry(const ir::Node &n, size_t xi, size_t wi) {
   strides_dils(n, g);
   conv_pads(n, g);
   return g;
-}
-
-/// Window of kernel taps valid for one outer position along one dimension:
-/// coordinate(k) = base + k * dil must lie in [0, size).
-struct Win {
-  std::string base, lo, hi;
-  int64_t dil = 1;
-  std::string coord(const std::string &kv) const {
-    return dil == 1 ? fmt::format("{} + {}", base, kv) : fmt::format("{} + {} * {}", base, kv, dil);
-  }
-};
-
-/// Emits the declarations of the window along dimension `d` for outer
-/// position variable `ov` in [0, count): base = ov * stride - pad.
-Win emit_window(KernelContext &k, size_t d, const std::string &ov, int64_t count, int64_t stride,
-                int64_t pad, int64_t dil, int64_t K, int64_t size) {
-  Win w;
-  w.dil = dil;
-  w.base = fmt::format("b{}", d);
-  std::string e = stride == 1 ? ov : fmt::format("{} * {}", ov, stride);
-  if (pad) e += fmt::format(" - {}", pad);
-  k.line("const long {} = {};", w.base, e);
-  bool low_ok = pad == 0;
-  bool high_ok = (count - 1) * stride - pad + (K - 1) * dil <= size - 1;
-  if (low_ok) {
-    w.lo = "0";
-  } else {
-    w.lo = fmt::format("lo{}", d);
-    if (dil == 1) k.line("const long {} = {} < 0 ? -{} : 0;", w.lo, w.base, w.base);
-    else k.line("const long {0} = {1} < 0 ? (-{1} + {2}) / {3} : 0;", w.lo, w.base, dil - 1, dil);
-  }
-  if (high_ok) {
-    w.hi = std::to_string(K);
-  } else {
-    w.hi = fmt::format("hi{}", d);
-    if (dil == 1) k.line("const long {0} = {1} - {2} < {3} ? {1} - {2} : {3};", w.hi, size, w.base, K);
-    else
-      k.line("const long {0} = ({1} - {2} + {3}) / {4} < {5} ? ({1} - {2} + {3}) / {4} : {5};", w.hi, size,
-             w.base, dil - 1, dil, K);
-  }
-  return w;
 }
 
 /// How a forward-convolution kernel reads operands and writes results.
@@ -169,7 +79,7 @@ void emit_conv_core(KernelContext &k, const ConvSpec &cs) {
   for (size_t d = 0; d < g.nd; ++d) {
     std::string ov = fmt::format("o{}", d);
     k.open("for (long {0} = 0; {0} < {1}; ++{0}) {{", ov, g.out[d]);
-    wins.push_back(emit_window(k, d, ov, g.out[d], g.stride[d], g.pad_begin[d], g.dil[d], g.kernel[d], g.in[d]));
+    wins.push_back(emit_window_range(k, d, ov, g.out[d], g.stride[d], g.pad_begin[d], g.dil[d], g.kernel[d], g.in[d]));
   }
   k.line("{} s = init;", cs.acc);
   k.open("for (size_t c = 0; c < {}; ++c) {{", Cg);
@@ -410,7 +320,7 @@ void emit_convtranspose(KernelContext &k) {
   for (size_t d = 0; d < g.nd; ++d) {
     std::string iv = fmt::format("i{}", d);
     k.open("for (long {0} = 0; {0} < {1}; ++{0}) {{", iv, g.in[d]);
-    wins.push_back(emit_window(k, d, iv, g.in[d], g.stride[d], g.pad_begin[d], g.dil[d], g.kernel[d], g.out[d]));
+    wins.push_back(emit_window_range(k, d, iv, g.in[d], g.stride[d], g.pad_begin[d], g.dil[d], g.kernel[d], g.out[d]));
     xidx += (d ? " + " : "") + (istr[d] == 1 ? iv : fmt::format("{} * {}", iv, istr[d]));
   }
   k.line("const {} xv = {};", acc, ld(k, t, "xc", xidx));
