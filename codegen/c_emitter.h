@@ -3,13 +3,19 @@
 #include <string>
 #include <vector>
 
+#include "codegen/target_header.h"
 #include "ir/graph.h"
+#include "targets/target.h"
 
 namespace tmc::codegen {
 
 struct CodegenOptions {
   std::string name;          ///< C prefix as given (a valid C identifier)
   std::string target = "host";
+  /// The target description (nullptr = host).
+  const targets::TargetInfo *target_info = nullptr;
+  /// Sections and profiling hooks of NAME_target.h.
+  TargetHeaderOptions header;
   std::string source_model;  ///< for the comment at the top of each file
 };
 
@@ -18,7 +24,7 @@ struct GeneratedFile {
   std::string content;
 };
 
-/// Emits NAME.h and NAME.c. The graph must be verified and memory-planned.
+/// Emits NAME.h, NAME_target.h and NAME.c. The graph must be verified and memory-planned.
 /// Throws ir::CompileError if a node has no kernel.
 std::vector<GeneratedFile> generate_c(const ir::Graph &g, const CodegenOptions &opts);
 

@@ -72,6 +72,14 @@ CompileResult compile(const CompileOptions &opts) {
   r.name = opts.name.empty() ? codegen::make_c_identifier(model_stem(opts.model_path)) : opts.name;
   if (r.name != codegen::make_c_identifier(r.name))
     throw ir::CompileError(fmt::format("--name '{}' is not a valid C identifier", r.name));
+  const targets::TargetInfo *target = targets::find_target(opts.target);
+  if (!target) {
+    try {
+      targets::get_target(opts.target);
+    } catch (const std::invalid_argument &e) {
+      throw ir::CompileError(std::string("--target: ") + e.what());
+    }
+  }
   r.graph = load_and_optimize(opts, &r.timings);
   ir::Graph &g = *r.graph;
 
@@ -99,7 +107,7 @@ CompileResult compile(const CompileOptions &opts) {
   }
   passes::PassManager mem;
   passes::memory::PlanOptions po;
-  po.alignment = opts.alignment;
+  po.alignment = std::max<int64_t>(opts.alignment, (int64_t)target->alignment);
   po.io_in_arena = opts.io_in_arena;
   mem.add(passes::memory::create_memory_planning_pass(po, &r.plan));
   mem.dump_after(opts.dump_ir_after, opts.dump_os);
@@ -111,7 +119,11 @@ CompileResult compile(const CompileOptions &opts) {
 
   codegen::CodegenOptions co;
   co.name = r.name;
-  co.target = opts.target;
+  co.target = target->name;
+  co.target_info = target;
+  co.header.weights_section = opts.weights_section;
+  co.header.arena_section = opts.arena_section;
+  co.header.profiling = opts.profiling;
   co.source_model = model_stem(opts.model_path) + fs::path(opts.model_path).extension().string();
   r.files = codegen::generate_c(g, co);
 
@@ -133,7 +145,7 @@ CompileResult compile(const CompileOptions &opts) {
                          {"name", r.name},
                          {"target", opts.target},
                          {"arena_bytes", r.plan.arena_bytes},
-                         {"arena_alignment", opts.alignment},
+                         {"arena_alignment", po.alignment},
                          {"lower_bound_bytes", r.plan.lower_bound},
                          {"best_lower_bound_bytes", r.plan.best_lower_bound},
                          {"arena_over_lower_bound", r.plan.lower_bound ? (double)r.plan.arena_bytes / (double)r.plan.lower_bound : 1.0},

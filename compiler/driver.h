@@ -1,6 +1,7 @@
 // The compilation driver: frontend -> passes -> memory planning -> codegen.
 #pragma once
 #include <map>
+#include <optional>
 #include <memory>
 #include <ostream>
 #include <set>
@@ -22,7 +23,9 @@ struct CompileOptions {
   std::set<std::string> dump_ir_after; ///< pass names, or "all"
   std::ostream *dump_os = nullptr;
   bool io_in_arena = false;
-  int64_t alignment = 8;
+  int64_t alignment = 8; ///< at least; the target may require more
+  std::optional<std::string> weights_section, arena_section;
+  bool profiling = false;
 };
 
 struct CompileResult {

@@ -11,6 +11,7 @@
 #include "compiler/inspect.h"
 #include "compiler/verify.h"
 #include "frontend/onnx_importer.h"
+#include "targets/target.h"
 
 namespace cl = llvm::cl;
 using namespace tmc;
@@ -41,6 +42,15 @@ static cl::opt<bool> IOInArena("io-in-arena", cl::desc("Place graph inputs and o
                                cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::cat(Cat));
 static cl::opt<unsigned> Align("align", cl::desc("Arena buffer alignment in bytes"), cl::init(8),
                                cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+static cl::opt<std::string> WeightsSection("weights-section",
+                                           cl::desc("Linker section of the weights (default .rodata.NAME_weights; '' = none)"),
+                                           cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+static cl::opt<std::string> ArenaSection("arena-section",
+                                         cl::desc("Linker section for a static arena (default .bss.NAME_arena; '' = none)"),
+                                         cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+static cl::opt<bool> Profile("profile", cl::desc("Emit per-layer NAME_PROFILE_BEGIN/END hooks"), cl::sub(CompileCmd),
+                             cl::sub(VerifyCmd), cl::cat(Cat));
+static cl::opt<bool> ListTargets("list-targets", cl::desc("List the known targets and exit"), cl::cat(Cat));
 static cl::opt<bool> Timings("time-passes", cl::desc("Print the time of each pass"), cl::sub(CompileCmd),
                              cl::cat(Cat));
 static cl::list<std::string> Inputs("input", cl::desc("Input tensor (.npy or .pb), in graph order"),
@@ -75,6 +85,9 @@ static driver::CompileOptions common_options() {
     o.input_shapes[s.substr(0, eq)] = frontend::parse_shape(s.substr(eq + 1));
   }
   for (auto &d : DumpIR) o.dump_ir_after.insert(d);
+  if (WeightsSection.getNumOccurrences()) o.weights_section = WeightsSection.getValue();
+  if (ArenaSection.getNumOccurrences()) o.arena_section = ArenaSection.getValue();
+  o.profiling = Profile;
   if (!o.dump_ir_after.empty()) o.dump_os = &std::cout;
   return o;
 }
@@ -131,6 +144,10 @@ int main(int argc, char **argv) {
                                    &llvm::errs()))
     return driver::kExitUsage;
   try {
+    if (ListTargets) {
+      for (auto &t : targets::target_names()) std::cout << targets::describe(targets::get_target(t)) << "\n";
+      return driver::kExitOk;
+    }
     if (CompileCmd) return do_compile();
     if (InspectCmd) return do_inspect();
     if (VerifyCmd) return do_verify();
