@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config clang
 libonnx-dev libprotobuf-dev protobuf-compiler llvm-14-dev libfmt-dev catch2
-python3-onnx python3-numpy python3-torch libonnx-testdata chromium"
+python3-onnx python3-numpy python3-torch libonnx-testdata chromium
+gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-user"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
