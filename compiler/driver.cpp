@@ -17,6 +17,8 @@ namespace fs = std::filesystem;
 
 namespace tmc::driver {
 
+std::string memory_line(const CompileResult &r);
+
 /// Before any pass runs: every node must have a kernel, or be an op the
 /// passes remove (Identity, Dropout, Shape, Size), or be constant-foldable.
 /// All offenders are reported in one error.
@@ -117,6 +119,27 @@ CompileResult compile(const CompileOptions &opts) {
   for (auto &v : g.values())
     if (v->is_constant()) r.weight_bytes += v->nbytes();
 
+  // Budgets: weights + estimated code against flash, arena + estimated stack
+  // against RAM. The code estimate counts a fixed runtime plus a per-kernel
+  // cost; the stack estimate is the deepest kernel frame plus the entry call.
+  BudgetReport &b = r.budget;
+  b.flash_budget = opts.flash_budget >= 0 ? opts.flash_budget : (int64_t)target->flash_bytes;
+  b.ram_budget = opts.ram_budget >= 0 ? opts.ram_budget : (int64_t)target->ram_bytes;
+  b.code_estimate = 1024 + 640 * (int64_t)g.num_nodes();
+  b.stack_estimate = 512;
+  b.flash_needed = r.weight_bytes + b.code_estimate;
+  b.ram_needed = r.plan.arena_bytes + b.stack_estimate;
+  std::string over;
+  if (b.flash_budget > 0 && b.flash_needed > b.flash_budget)
+    over += fmt::format("\n  flash: weights {} B + code (estimate) {} B = {} B > budget {} B (over by {} B)",
+                        r.weight_bytes, b.code_estimate, b.flash_needed, b.flash_budget,
+                        b.flash_needed - b.flash_budget);
+  if (b.ram_budget > 0 && b.ram_needed > b.ram_budget)
+    over += fmt::format("\n  RAM: arena {} B + stack (estimate) {} B = {} B > budget {} B (over by {} B)",
+                        r.plan.arena_bytes, b.stack_estimate, b.ram_needed, b.ram_budget, b.ram_needed - b.ram_budget);
+  if (!over.empty())
+    throw ir::CompileError(fmt::format("{}: the model does not fit target '{}':{}", opts.model_path, target->name, over));
+
   codegen::CodegenOptions co;
   co.name = r.name;
   co.target = target->name;
@@ -156,6 +179,14 @@ CompileResult compile(const CompileOptions &opts) {
                          {"greedy_by_size_bytes", r.plan.greedy_bytes},
                          {"planner", r.plan.algorithm},
                          {"weights_bytes", r.weight_bytes},
+                         {"budget", llvm::json::Object{{"flash_budget_bytes", b.flash_budget},
+                                                       {"ram_budget_bytes", b.ram_budget},
+                                                       {"code_estimate_bytes", b.code_estimate},
+                                                       {"stack_estimate_bytes", b.stack_estimate},
+                                                       {"flash_needed_bytes", b.flash_needed},
+                                                       {"ram_needed_bytes", b.ram_needed},
+                                                       {"flash_headroom_bytes", b.flash_budget ? b.flash_budget - b.flash_needed : 0},
+                                                       {"ram_headroom_bytes", b.ram_budget ? b.ram_budget - b.ram_needed : 0}}},
                          {"nodes", (int64_t)g.num_nodes()},
                          {"tensors", std::move(tensors)}};
   std::string js;
@@ -169,6 +200,15 @@ CompileResult compile(const CompileOptions &opts) {
 }
 
 std::string memory_summary(const CompileResult &r) {
+  std::string budget;
+  if (r.budget.flash_budget > 0 || r.budget.ram_budget > 0)
+    budget = fmt::format("; headroom: flash {} B of {} B, RAM {} B of {} B (code and stack estimated)",
+                         r.budget.flash_budget - r.budget.flash_needed, r.budget.flash_budget,
+                         r.budget.ram_budget - r.budget.ram_needed, r.budget.ram_budget);
+  return budget.empty() ? memory_line(r) : memory_line(r) + budget;
+}
+
+std::string memory_line(const CompileResult &r) {
   return fmt::format(
       "arena {} B = {:.3f}x lower bound {} B (best over {} schedules {} B); greedy-by-size {} B; naive {} B "
       "({:.1f}%); weights {} B; {} nodes",

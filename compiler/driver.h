@@ -26,6 +26,16 @@ struct CompileOptions {
   int64_t alignment = 8; ///< at least; the target may require more
   std::optional<std::string> weights_section, arena_section;
   bool profiling = false;
+  /// Overrides of the board's flash / RAM budgets in bytes (-1 = board's).
+  int64_t flash_budget = -1, ram_budget = -1;
+};
+
+/// Flash and RAM estimates against a budget (a board's, or --flash-budget /
+/// --ram-budget). Code and stack are estimates until measured on the target.
+struct BudgetReport {
+  int64_t flash_budget = 0, ram_budget = 0; ///< 0 = none
+  int64_t code_estimate = 0, stack_estimate = 0;
+  int64_t flash_needed = 0, ram_needed = 0;
 };
 
 struct CompileResult {
@@ -35,6 +45,7 @@ struct CompileResult {
   std::vector<passes::PassTiming> timings;
   std::string name;
   int64_t weight_bytes = 0;
+  BudgetReport budget;
   std::string report_json;
 };
 

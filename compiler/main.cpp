@@ -50,6 +50,11 @@ static cl::opt<std::string> ArenaSection("arena-section",
                                          cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::cat(Cat));
 static cl::opt<bool> Profile("profile", cl::desc("Emit per-layer NAME_PROFILE_BEGIN/END hooks"), cl::sub(CompileCmd),
                              cl::sub(VerifyCmd), cl::cat(Cat));
+static cl::opt<int64_t> FlashBudget("flash-budget", cl::desc("Flash budget in bytes (overrides the board's)"),
+                                   cl::init(-1), cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::sub(InspectCmd),
+                                   cl::cat(Cat));
+static cl::opt<int64_t> RamBudget("ram-budget", cl::desc("RAM budget in bytes (overrides the board's)"), cl::init(-1),
+                                 cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::sub(InspectCmd), cl::cat(Cat));
 static cl::opt<bool> ListTargets("list-targets", cl::desc("List the known targets and exit"), cl::cat(Cat));
 static cl::opt<bool> Timings("time-passes", cl::desc("Print the time of each pass"), cl::sub(CompileCmd),
                              cl::cat(Cat));
@@ -88,6 +93,8 @@ static driver::CompileOptions common_options() {
   if (WeightsSection.getNumOccurrences()) o.weights_section = WeightsSection.getValue();
   if (ArenaSection.getNumOccurrences()) o.arena_section = ArenaSection.getValue();
   o.profiling = Profile;
+  o.flash_budget = FlashBudget;
+  o.ram_budget = RamBudget;
   if (!o.dump_ir_after.empty()) o.dump_os = &std::cout;
   return o;
 }

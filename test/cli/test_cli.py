@@ -168,6 +168,20 @@ int main(void) {
         check(pads_ok and ('Pad' in ops or any(x.strip('0,') for x in conv_pads)),
               'Pad amounts are constants (or folded into Conv pads %s)' % conv_pads)
 
+        # Targets and budgets.
+        p = run(['compile', sample, '-o', os.path.join(tmp, 'tb'), '--target', 'nucleo-l4r5zi'])
+        check(p.returncode == 0 and 'headroom: flash' in p.stdout, 'a board target reports budget headroom')
+        rep = json.load(open(os.path.join(tmp, 'tb', 'cnn_bn.report.json')))
+        check(rep['budget']['ram_budget_bytes'] == 640 * 1024 and rep['budget']['ram_headroom_bytes'] > 0,
+              'the report states the board budget and headroom')
+        p = run(['compile', sample, '-o', os.path.join(tmp, 'over'), '--target', 'cortex-m4', '--ram-budget', '1000'])
+        check(p.returncode == 3 and 'does not fit' in p.stderr and 'RAM: arena' in p.stderr
+              and not os.path.exists(os.path.join(tmp, 'over')), 'over budget: clear error, exit 3, nothing written')
+        p = run(['compile', sample, '-o', os.path.join(tmp, 'nt'), '--target', 'cortex-m5'])
+        check(p.returncode == 3 and 'known targets' in p.stderr, 'unknown target lists the known ones')
+        th = open(os.path.join(tmp, 'tb', 'cnn_bn_target.h')).read()
+        check('#define CNN_BN_HAS_DSP 1' in th and '#define CNN_BN_HAS_FPU 1' in th, 'target header carries the M4 features')
+
         # inspect
         p = run(['inspect', sample])
         check(p.returncode == 0 and 'MACs' in p.stdout and 'Conv' in p.stdout, 'inspect prints a layer table')
