@@ -54,6 +54,13 @@ std::unique_ptr<Pass> create_remove_identity_pass();   // remove_identity.cpp
 std::unique_ptr<Pass> create_constant_folding_pass();  // constant_folding.cpp
 std::unique_ptr<Pass> create_shape_folding_pass();     // shape_folding.cpp
 std::unique_ptr<Pass> create_dead_code_elimination_pass(); // dead_code_elimination.cpp
+// Fusion and simplification (float32 graphs; helpers in rewrite_utils.h).
+std::unique_ptr<Pass> create_simplify_transpose_reshape_pass(); // simplify_transpose_reshape.cpp
+std::unique_ptr<Pass> create_fold_pad_pass();                   // fold_pad.cpp
+std::unique_ptr<Pass> create_fold_batchnorm_pass();             // fold_batchnorm.cpp
+std::unique_ptr<Pass> create_fold_conv_scale_pass();            // fold_conv_scale.cpp
+std::unique_ptr<Pass> create_matmul_add_to_gemm_pass();         // matmul_add_to_gemm.cpp
+std::unique_ptr<Pass> create_fuse_activation_pass();            // fuse_activation.cpp
 
 /// True for ops the default pipeline always removes when they can be removed
 /// (Identity, inference Dropout, Shape and Size of static tensors).

@@ -42,6 +42,12 @@ void add_default_pipeline(PassManager &pm) {
   pm.add(create_shape_folding_pass());
   pm.add(create_constant_folding_pass());
   pm.add(create_remove_identity_pass());
+  pm.add(create_simplify_transpose_reshape_pass());
+  pm.add(create_fold_pad_pass());
+  pm.add(create_fold_batchnorm_pass());
+  pm.add(create_fold_conv_scale_pass());
+  pm.add(create_matmul_add_to_gemm_pass());
+  pm.add(create_fuse_activation_pass());
   pm.add(create_dead_code_elimination_pass());
 }
 
