@@ -1,5 +1,6 @@
 #include "compiler/driver.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -42,6 +43,14 @@ static void check_ops_known(const ir::Graph &g, const std::string &model) {
 
 std::unique_ptr<ir::Graph> load_and_optimize(const CompileOptions &opts,
                                              std::vector<passes::PassTiming> *timings) {
+  {
+    passes::PassManager probe;
+    passes::add_default_pipeline(probe);
+    auto known = probe.names();
+    for (auto &d : opts.disabled_passes)
+      if (std::find(known.begin(), known.end(), d) == known.end())
+        throw ir::CompileError("--disable-pass: no pass named '" + d + "'");
+  }
   frontend::ImportOptions io;
   io.input_shapes = opts.input_shapes;
   io.has_kernel = [](const std::string &domain, const std::string &op) {
@@ -59,6 +68,7 @@ std::unique_ptr<ir::Graph> load_and_optimize(const CompileOptions &opts,
   for (int round = 0; round < 4; ++round) {
     passes::PassManager pm;
     passes::add_default_pipeline(pm);
+    pm.disable(opts.disabled_passes);
     pm.dump_after(opts.dump_ir_after, opts.dump_os);
     pm.run(*g);
     if (timings) timings->insert(timings->end(), pm.timings().begin(), pm.timings().end());

@@ -21,6 +21,7 @@ struct CompileOptions {
   std::string target = "host";
   std::map<std::string, ir::Shape> input_shapes;
   std::set<std::string> dump_ir_after; ///< pass names, or "all"
+  std::set<std::string> disabled_passes; ///< pass names to skip
   std::ostream *dump_os = nullptr;
   bool io_in_arena = false;
   int64_t alignment = 8; ///< at least; the target may require more

@@ -36,6 +36,10 @@ static cl::list<std::string> InputShape("input-shape", cl::desc("Fix an input's 
 static cl::list<std::string> DumpIR("dump-ir-after",
                                     cl::desc("Print the IR after the named pass ('import', a pass name, or 'all')"),
                                     cl::CommaSeparated, cl::sub(CompileCmd), cl::sub(InspectCmd), cl::cat(Cat));
+static cl::list<std::string> DisablePass("disable-pass", cl::desc("Skip the named pass(es)"), cl::CommaSeparated,
+                                         cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+static cl::opt<bool> NoFusion("no-fusion", cl::desc("Skip the fusion and simplification passes"),
+                              cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
 static cl::opt<bool> DumpIRFinal("dump-ir", cl::desc("Print the final IR"), cl::sub(CompileCmd),
                                  cl::sub(InspectCmd), cl::cat(Cat));
 static cl::opt<bool> IOInArena("io-in-arena", cl::desc("Place graph inputs and outputs in the arena"),
@@ -90,6 +94,9 @@ static driver::CompileOptions common_options() {
     o.input_shapes[s.substr(0, eq)] = frontend::parse_shape(s.substr(eq + 1));
   }
   for (auto &d : DumpIR) o.dump_ir_after.insert(d);
+  for (auto &d : DisablePass) o.disabled_passes.insert(d);
+  if (NoFusion)
+    for (auto &d : passes::fusion_pass_names()) o.disabled_passes.insert(d);
   if (WeightsSection.getNumOccurrences()) o.weights_section = WeightsSection.getValue();
   if (ArenaSection.getNumOccurrences()) o.arena_section = ArenaSection.getValue();
   o.profiling = Profile;

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sys/wait.h>
 
+#include "compiler/target_run.h"
 #include "compiler/tensor_io.h"
 #include "ir/graph.h"
 
@@ -158,35 +159,60 @@ int run_verify(const VerifyOptions &o) {
     }
   } cleanup{dir, temp};
 
-  codegen::CodegenOptions co;
-  co.name = cr.name;
-  auto files = cr.files;
-  files.push_back(codegen::generate_host_harness(co));
-  for (auto &f : files) std::ofstream(dir / f.filename, std::ios::binary) << f.content;
-  for (size_t i = 0; i < ins.size(); ++i)
-    std::ofstream(dir / fmt::format("in{}.bin", i), std::ios::binary)
-        .write((const char *)ins[i].data->data(), (std::streamsize)ins[i].data->size());
+  if (o.compile.target != "host") {
+    // On the target: cross-compile with a bare-metal harness and run under QEMU.
+    const TargetCore *tc = find_target_core(o.compile.target);
+    if (!tc) {
+      std::cerr << "tmc verify: error: --target " << o.compile.target
+                << " cannot run here (QEMU runs cortex-m4, cortex-m7, cortex-m33 and their mps2 boards)\n";
+      return kExitUsage;
+    }
+    for (auto &f : cr.files) std::ofstream(dir / f.filename, std::ios::binary) << f.content;
+    std::vector<std::vector<uint8_t>> in_bytes;
+    for (auto &t : ins) in_bytes.emplace_back(t.data->begin(), t.data->end());
+    std::vector<size_t> out_bytes;
+    for (auto *v : g.outputs) out_bytes.push_back((size_t)v->nbytes());
+    TargetRunResult tr = run_on_target(tc->core, dir.string(), cr.name, {cr.name + ".c"}, in_bytes, out_bytes,
+                                       o.timeout_seconds, o.cflags);
+    if (!tr.ok) {
+      std::cerr << "tmc verify: error: " << tr.error << "\n";
+      return kExitBuildOrRunError;
+    }
+    if (!o.quiet) std::cout << fmt::format("tmc verify: ran on {} under QEMU\n", tc->core);
+    for (size_t j = 0; j < tr.outputs.size(); ++j)
+      std::ofstream(dir / fmt::format("out{}.bin", j), std::ios::binary)
+          .write((const char *)tr.outputs[j].data(), (std::streamsize)tr.outputs[j].size());
+  } else {
+    codegen::CodegenOptions co;
+    co.name = cr.name;
+    auto files = cr.files;
+    files.push_back(codegen::generate_host_harness(co));
+    for (auto &f : files) std::ofstream(dir / f.filename, std::ios::binary) << f.content;
+    for (size_t i = 0; i < ins.size(); ++i)
+      std::ofstream(dir / fmt::format("in{}.bin", i), std::ios::binary)
+          .write((const char *)ins[i].data->data(), (std::streamsize)ins[i].data->size());
 
-  std::string cc = o.cc;
-  if (cc.empty()) cc = std::getenv("CC") ? std::getenv("CC") : "cc";
-  std::string d = shell_quote(dir.string());
-  std::string build = fmt::format("{} -std=c99 -O1 -Wall -Wextra -Werror -pedantic {} -I{} {}/{}.c {}/{}_harness.c -o {}/run -lm",
-                                  cc, o.cflags, d, d, cr.name, d, cr.name, d);
-  std::string out;
-  int rc = run_command(build, &out);
-  if (rc != 0) {
-    std::cerr << "tmc verify: error: the generated C did not build:\n" << build << "\n" << out;
-    return kExitBuildOrRunError;
-  }
-  std::string run = fmt::format("cd {} && timeout {} ./run", d, o.timeout_seconds);
-  for (size_t i = 0; i < ins.size(); ++i) run += fmt::format(" in{}.bin", i);
-  run += " --";
-  for (size_t i = 0; i < exps.size(); ++i) run += fmt::format(" out{}.bin", i);
-  out.clear();
-  rc = run_command(run, &out);
-  if (rc != 0) {
-    std::cerr << fmt::format("tmc verify: error: the generated program failed (exit {}):\n{}", rc, out);
-    return kExitBuildOrRunError;
+    std::string cc = o.cc;
+    if (cc.empty()) cc = std::getenv("CC") ? std::getenv("CC") : "cc";
+    std::string d = shell_quote(dir.string());
+    std::string build = fmt::format("{} -std=c99 -O1 -Wall -Wextra -Werror -pedantic {} -I{} {}/{}.c {}/{}_harness.c -o {}/run -lm",
+                                    cc, o.cflags, d, d, cr.name, d, cr.name, d);
+    std::string out;
+    int rc = run_command(build, &out);
+    if (rc != 0) {
+      std::cerr << "tmc verify: error: the generated C did not build:\n" << build << "\n" << out;
+      return kExitBuildOrRunError;
+    }
+    std::string run = fmt::format("cd {} && timeout {} ./run", d, o.timeout_seconds);
+    for (size_t i = 0; i < ins.size(); ++i) run += fmt::format(" in{}.bin", i);
+    run += " --";
+    for (size_t i = 0; i < exps.size(); ++i) run += fmt::format(" out{}.bin", i);
+    out.clear();
+    rc = run_command(run, &out);
+    if (rc != 0) {
+      std::cerr << fmt::format("tmc verify: error: the generated program failed (exit {}):\n{}", rc, out);
+      return kExitBuildOrRunError;
+    }
   }
 
   bool all_ok = true;

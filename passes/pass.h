@@ -35,6 +35,8 @@ public:
     dump_names_ = std::move(names);
     dump_os_ = os;
   }
+  /// Skip the passes with these names (e.g. to measure what fusion buys).
+  void disable(std::set<std::string> names) { disabled_ = std::move(names); }
   /// Verify the IR after every pass (on by default).
   void set_verify(bool v) { verify_ = v; }
   void run(ir::Graph &g);
@@ -44,6 +46,7 @@ public:
 private:
   std::vector<std::unique_ptr<Pass>> passes_;
   std::set<std::string> dump_names_;
+  std::set<std::string> disabled_;
   std::ostream *dump_os_ = nullptr;
   bool verify_ = true;
   std::vector<PassTiming> timings_;
@@ -65,6 +68,9 @@ std::unique_ptr<Pass> create_fuse_activation_pass();            // fuse_activati
 /// True for ops the default pipeline always removes when they can be removed
 /// (Identity, inference Dropout, Shape and Size of static tensors).
 bool op_removed_by_passes(const ir::Node &n);
+
+/// Names of the fusion and simplification passes (what --no-fusion disables).
+std::set<std::string> fusion_pass_names();
 
 /// The default pipeline, in order.
 void add_default_pipeline(PassManager &pm);

@@ -8,6 +8,7 @@ namespace tmc::passes {
 void PassManager::run(ir::Graph &g) {
   timings_.clear();
   for (auto &p : passes_) {
+    if (disabled_.count(p->name())) continue;
     auto t0 = std::chrono::steady_clock::now();
     bool changed = p->run(g);
     auto t1 = std::chrono::steady_clock::now();
@@ -35,6 +36,11 @@ bool op_removed_by_passes(const ir::Node &n) {
   if (n.op == "Identity" || n.op == "Dropout") return true;
   if ((n.op == "Shape" || n.op == "Size") && n.input(0) && n.input(0)->shape_known) return true;
   return false;
+}
+
+std::set<std::string> fusion_pass_names() {
+  return {"simplify-transpose-reshape", "fold-pad", "fold-batchnorm", "fold-conv-scale", "matmul-add-to-gemm",
+          "fuse-activation"};
 }
 
 void add_default_pipeline(PassManager &pm) {
