@@ -57,6 +57,8 @@ std::unique_ptr<Pass> create_remove_identity_pass();   // remove_identity.cpp
 std::unique_ptr<Pass> create_constant_folding_pass();  // constant_folding.cpp
 std::unique_ptr<Pass> create_shape_folding_pass();     // shape_folding.cpp
 std::unique_ptr<Pass> create_dead_code_elimination_pass(); // dead_code_elimination.cpp
+std::unique_ptr<Pass> create_quantize_folding_pass();      // quantize_folding.cpp
+std::unique_ptr<Pass> create_layout_channels_last_pass();  // layout_channels_last.cpp
 // Fusion and simplification (float32 graphs; helpers in rewrite_utils.h).
 std::unique_ptr<Pass> create_simplify_transpose_reshape_pass(); // simplify_transpose_reshape.cpp
 std::unique_ptr<Pass> create_fold_pad_pass();                   // fold_pad.cpp

@@ -40,12 +40,13 @@ bool op_removed_by_passes(const ir::Node &n) {
 
 std::set<std::string> fusion_pass_names() {
   return {"simplify-transpose-reshape", "fold-pad", "fold-batchnorm", "fold-conv-scale", "matmul-add-to-gemm",
-          "fuse-activation"};
+          "fuse-activation", "layout-channels-last"};
 }
 
 void add_default_pipeline(PassManager &pm) {
   pm.add(create_remove_identity_pass());
   pm.add(create_shape_folding_pass());
+  pm.add(create_quantize_folding_pass()); // before constant folding dequantizes weights
   pm.add(create_constant_folding_pass());
   pm.add(create_remove_identity_pass());
   pm.add(create_simplify_transpose_reshape_pass());
@@ -54,6 +55,8 @@ void add_default_pipeline(PassManager &pm) {
   pm.add(create_fold_conv_scale_pass());
   pm.add(create_matmul_add_to_gemm_pass());
   pm.add(create_fuse_activation_pass());
+  pm.add(create_layout_channels_last_pass());
+  pm.add(create_simplify_transpose_reshape_pass()); // cancels layout conversions
   pm.add(create_dead_code_elimination_pass());
 }
 
