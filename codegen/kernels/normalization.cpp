@@ -8,6 +8,7 @@
 
 #include "codegen/kernel.h"
 #include "codegen/kernels/common.h"
+#include "codegen/kernels/reduction.h"
 
 namespace tmc::codegen {
 namespace {
@@ -16,24 +17,12 @@ using ir::DType;
 
 bool is_fp(DType t) { return ir::dtype_is_float(t); }
 
-/// Floating compute type: double for F64, float for F32/F16/BF16.
-struct FT {
-  bool dbl = false;
-  std::string t() const { return dbl ? "double" : "float"; }
-  std::string f(const char *name) const { return dbl ? std::string(name) : std::string(name) + "f"; }
-  std::string lit(double v) const { return dbl ? c_double_literal(v) : c_float_literal((float)v); }
-};
-FT ft_of(DType dt) { return FT{dt == DType::F64}; }
-
-std::string fload(KernelContext &k, DType dt, const std::string &ptr, const std::string &idx) {
-  if (dt == DType::F64) return fmt::format("{}[{}]", ptr, idx);
-  return load_as_float(k, dt, ptr, idx);
-}
-
-std::string fstore(KernelContext &k, DType dt, const std::string &expr) {
-  if (dt == DType::F64) return expr;
-  return store_from_float(k, dt, expr);
-}
+using FT = FloatCompute;
+FT ft_of(DType dt) { return compute_type_of(dt); }
+std::string fload(KernelContext &k, DType dt, const std::string &ptr, const std::string &idx) { return load_fc(k, dt, ptr, idx); }
+std::string fstore(KernelContext &k, DType dt, const std::string &expr) { return store_fc(k, dt, expr); }
+using ONI = OuterNInner;
+ONI oni_of(const ir::Shape &s, int64_t axis) { return outer_n_inner(s, axis); }
 
 std::string float_inputs(const ir::Node &n, size_t count) {
   for (size_t i = 0; i < count && i < n.inputs.size(); ++i) {
@@ -276,15 +265,6 @@ void emit_ln(KernelContext &k) {
 
 // ------------------------------------------------------- LpNormalization
 
-struct ONI {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-ONI oni_of(const ir::Shape &s, int64_t axis) {
-  ONI r;
-  for (int64_t d = 0; d < (int64_t)s.size(); ++d) (d < axis ? r.outer : d == axis ? r.n : r.inner) *= s[(size_t)d];
-  return r;
-}
-
 std::string check_lp(const ir::Node &n) {
   std::string r = float_inputs(n, 1);
   if (!r.empty()) return r;
@@ -364,28 +344,15 @@ void emit_lrn(KernelContext &k) {
 
 // ---------------------------------------------- MeanVarianceNormalization
 
-struct Seg {
-  int64_t size, stride;
-};
+using Seg = LoopSegment;
 
 /// Kept and reduced segments of `shape` (size-1 dims dropped, adjacent dims
 /// of the same kind merged).
 void split_segments(const ir::Shape &shape, const std::vector<bool> &mask, std::vector<Seg> &kept,
                     std::vector<Seg> &red) {
-  auto st = strides_of(shape);
-  int last = -1;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    int kind = mask[d] ? 1 : 0;
-    auto &v = kind ? red : kept;
-    if (last == kind && !v.empty() && v.back().stride == shape[d] * st[d]) {
-      v.back().size *= shape[d];
-      v.back().stride = st[d];
-    } else {
-      v.push_back({shape[d], st[d]});
-    }
-    last = kind;
-  }
+  ReductionPlan p = plan_reduction(shape, mask);
+  kept = p.kept;
+  red = p.red;
 }
 
 std::vector<int64_t> mvn_axes(const ir::Node &n) { return n.attr_ints("axes", {0, 2, 3}); }

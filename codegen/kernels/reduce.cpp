@@ -11,6 +11,7 @@
 
 #include "codegen/kernel.h"
 #include "codegen/kernels/common.h"
+#include "codegen/kernels/reduction.h"
 
 namespace tmc::codegen {
 namespace {
@@ -24,28 +25,6 @@ bool is_unsigned_int(DType t) { return ir::dtype_is_integer(t) && !ir::dtype_is_
 
 /// Floating compute type for a tensor of type `dt`: double for F64 and for
 /// integers (used only by ops with transcendental math), float otherwise.
-struct FT {
-  bool dbl = false;
-  std::string t() const { return dbl ? "double" : "float"; }
-  std::string f(const char *name) const { return dbl ? std::string(name) : std::string(name) + "f"; }
-  std::string lit(double v) const { return dbl ? c_double_literal(v) : c_float_literal((float)v); }
-};
-FT ft_of(DType dt) { return FT{dt == DType::F64 || !is_fp(dt)}; }
-
-/// Expression of element `idx` of `ptr` (dtype `dt`) in its floating compute type.
-std::string fload(KernelContext &k, DType dt, const std::string &ptr, const std::string &idx) {
-  if (dt == DType::F64) return fmt::format("{}[{}]", ptr, idx);
-  if (is_fp(dt)) return load_as_float(k, dt, ptr, idx);
-  return fmt::format("(double){}[{}]", ptr, idx);
-}
-
-/// Converts a compute-type expression to the storage type `dt`.
-std::string fstore(KernelContext &k, DType dt, const std::string &expr) {
-  if (dt == DType::F64) return expr;
-  if (is_fp(dt)) return store_from_float(k, dt, expr);
-  return fmt::format("({})({})", ir::dtype_ctype(dt), expr);
-}
-
 std::string numeric_only(const ir::Node &n, bool allow_int) {
   DType dt = n.input(0)->dtype;
   if (is_fp(dt)) return "";
@@ -78,35 +57,14 @@ std::string highest_literal(DType dt) {
 
 // ------------------------------------------------------- reduction loop plan
 
-struct Seg {
-  int64_t size, stride;
-};
-struct RedPlan {
-  std::vector<Seg> kept, red;
-  int64_t n_out = 1, n_red = 1;
-};
-
-/// Splits `shape` into kept and reduced (mask) segments, dropping size-1
-/// dims and merging adjacent dims of the same kind.
-RedPlan plan_reduction(const ir::Shape &shape, const std::vector<bool> &mask) {
-  RedPlan p;
-  auto st = strides_of(shape);
-  int last_kind = -1;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    (mask[d] ? p.n_red : p.n_out) *= shape[d];
-    if (shape[d] == 1) continue;
-    int kind = mask[d] ? 1 : 0;
-    auto &v = kind ? p.red : p.kept;
-    if (last_kind == kind && !v.empty() && v.back().stride == shape[d] * st[d]) {
-      v.back().size *= shape[d];
-      v.back().stride = st[d];
-    } else {
-      v.push_back({shape[d], st[d]});
-    }
-    last_kind = kind;
-  }
-  return p;
-}
+using FT = FloatCompute;
+using Seg = LoopSegment;
+using RedPlan = ReductionPlan;
+using ONI = OuterNInner;
+FT ft_of(DType dt) { return compute_type_of(dt); }
+std::string fload(KernelContext &k, DType dt, const std::string &ptr, const std::string &idx) { return load_fc(k, dt, ptr, idx); }
+std::string fstore(KernelContext &k, DType dt, const std::string &expr) { return store_fc(k, dt, expr); }
+ONI oni_of(const ir::Shape &s, int64_t axis, bool to_end = false) { return outer_n_inner(s, axis, to_end); }
 
 /// Opens the loops over the kept segments and defines `base` (input offset
 /// of the first reduced element). Close with close_n(k, returned count).
@@ -152,19 +110,6 @@ void red_loop(KernelContext &k, const RedPlan &p, const std::string &base, const
 }
 
 /// outer x n x inner decomposition around `axis` (inner is 1 when `to_end`).
-struct ONI {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-ONI oni_of(const ir::Shape &s, int64_t axis, bool to_end = false) {
-  ONI r;
-  for (int64_t d = 0; d < (int64_t)s.size(); ++d) {
-    if (d < axis) r.outer *= s[d];
-    else if (d == axis || to_end) r.n *= s[d];
-    else r.inner *= s[d];
-  }
-  return r;
-}
-
 /// Opens loops over outer and inner and defines `base` = offset of element 0
 /// along the axis. Returns the number of blocks to close.
 int open_oni(KernelContext &k, const ONI &o, const std::string &base) {
