@@ -114,6 +114,11 @@ void emit_gemm(KernelContext &k) {
     if (k.vin(2).dtype != t) cv = fmt::format("({}){}", acc, cv);
     e += beta == 1.0f ? fmt::format(" + {}", cv) : fmt::format(" + {} * {}", lit(beta), cv);
   }
+  if (!k.node.attr_string("tmc_activation", "").empty() && t == DType::F32) {
+    // Fused activation applied in register, before the store.
+    k.line("const float v = {};", e);
+    e = fused_activation_expr(k.node, "v");
+  }
   k.line("yr[j] = {};", st(k, t, e));
   k.close();
   k.close();
@@ -197,7 +202,10 @@ void emit_matmul(KernelContext &k) {
     if (d.K > 0)
       k.line("for (size_t p = 0; p < {}; ++p) s += {} * {};", d.K, ld(k, t, "ar", "p"),
              ld(k, t, "bc", d.N == 1 ? std::string("p") : fmt::format("p * {}", d.N)));
-    k.line("yr[j] = {};", st(k, t, "s"));
+    if (!k.node.attr_string("tmc_activation", "").empty() && t == DType::F32)
+      k.line("yr[j] = {};", fused_activation_expr(k.node, "s"));
+    else
+      k.line("yr[j] = {};", st(k, t, "s"));
   });
 }
 
@@ -437,8 +445,12 @@ void emit_einsum(KernelContext &k) {
 } // namespace
 
 void register_linalg_kernels(KernelRegistry &r) {
-  r.add({"Gemm", check_gemm, emit_gemm, nullptr});
-  r.add({"MatMul", check_matmul, emit_matmul, nullptr});
+  KernelDef gemm{"Gemm", check_gemm, emit_gemm, nullptr};
+  gemm.handles_activation = true;
+  r.add(gemm);
+  KernelDef matmul{"MatMul", check_matmul, emit_matmul, nullptr};
+  matmul.handles_activation = true;
+  r.add(matmul);
   r.add({"MatMulInteger", check_matmul_integer, emit_matmul_integer, nullptr});
   r.add({"QLinearMatMul", check_qlinear_matmul, emit_qlinear_matmul, nullptr});
   r.add({"Einsum", check_einsum, emit_einsum, nullptr});
