@@ -158,8 +158,10 @@ int main(void) {
         p = run(['compile', os.path.join(SAMPLES, 'same_pad.onnx'), '-o', os.path.join(tmp, 'sp'), '--dump-ir'])
         ops = re.findall(r'^  %\S+ = (\w+)\(', p.stdout, re.M)
         shape_ops = {'Shape', 'Gather', 'Slice', 'Concat', 'ConstantOfShape', 'Cast', 'Reshape', 'Unsqueeze',
-                     'Transpose', 'Div', 'Ceil', 'Sub', 'Add', 'Clip'}
-        check(p.returncode == 0 and ops and not (set(ops) & shape_ops),
+                     'Div', 'Ceil', 'Sub', 'Add', 'Clip'}
+        # Layout conversions may remain at the graph boundary only.
+        inner = ops[1:-1] if len(ops) > 2 else ops
+        check(p.returncode == 0 and ops and not (set(ops) & shape_ops) and 'Transpose' not in inner,
               'same-padding shape chain folds to constants: %s' % ops)
         pads_ok = True
         for m in re.finditer(r'= Pad\(%\S+, %(\S+),', p.stdout):
