@@ -125,8 +125,86 @@ std::string check_conv_common(const ir::Node &n, size_t xi, size_t wi) {
   return "";
 }
 
+// ---------------------------------------------------------------- Conv, NHWC
+// tmc_layout = "NHWC" (set by the layout-channels-last pass): x [N,H,W,C],
+// y [N,OH,OW,M], weights [M][KH][KW][C/group], bias [M]. Per output pixel and
+// output channel, the taps are visited row by row and the input channels of
+// one tap are contiguous in both x and w (a plain dot product).
+bool is_nhwc(const ir::Node &n) { return n.attr_string("tmc_layout", "") == "NHWC"; }
+
+Geometry conv_nhwc_geometry(const ir::Node &n) {
+  const ir::Value *x = n.input(0), *w = n.input(1), *y = n.output(0);
+  Geometry g;
+  g.nd = 2;
+  g.in = {x->shape[1], x->shape[2]};
+  g.out = {y->shape[1], y->shape[2]};
+  g.kernel = {w->shape[1], w->shape[2]};
+  strides_dils(n, g);
+  conv_pads(n, g);
+  return g;
+}
+
+std::string check_conv_nhwc(const ir::Node &n) {
+  const ir::Value *x = n.input(0), *w = n.input(1), *y = n.output(0);
+  if (x->dtype != DType::F32 || w->dtype != DType::F32 || y->dtype != DType::F32)
+    return "NHWC layout: only float32 is supported";
+  if (x->rank() != 4 || w->rank() != 4 || y->rank() != 4) return "NHWC layout: only 2-D convolutions";
+  int64_t G = n.attr_int("group", 1), C = x->shape[3], M = w->shape[0];
+  if (G < 1 || C % G || M % G || w->shape[3] * G != C || y->shape[3] != M) return "channel counts do not match 'group'";
+  if (n.input(2) && n.input(2)->numel() != M) return "bias size does not match";
+  auto ks = n.attr_ints("kernel_shape");
+  if (!ks.empty() && ks != std::vector<int64_t>{w->shape[1], w->shape[2]})
+    return "kernel_shape does not match the weight shape";
+  conv_nhwc_geometry(n);
+  return "";
+}
+
+void emit_conv_nhwc(KernelContext &k) {
+  const ir::Node &n = k.node;
+  const ir::Value &x = k.vin(0), &w = k.vin(1), &y = k.vout(0);
+  Geometry g = conv_nhwc_geometry(n);
+  int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
+  int64_t OH = y.shape[1], OW = y.shape[2], M = y.shape[3];
+  int64_t KH = w.shape[1], KW = w.shape[2], Cg = w.shape[3];
+  int64_t G = n.attr_int("group", 1), Mg = M / G;
+  if (y.numel() == 0) return;
+  bool bias = k.has_in(2);
+  k.open("for (size_t n = 0; n < {}; ++n) {{", N);
+  k.line("const float *xn = x0 + n * {};", H * W * C);
+  k.open("for (long o0 = 0; o0 < {}; ++o0) {{", OH);
+  Win w0 = emit_window_range(k, 0, "o0", OH, g.stride[0], g.pad_begin[0], g.dil[0], KH, H);
+  k.open("for (long o1 = 0; o1 < {}; ++o1) {{", OW);
+  Win w1 = emit_window_range(k, 1, "o1", OW, g.stride[1], g.pad_begin[1], g.dil[1], KW, W);
+  k.line("float *yp = y0 + ((n * {} + (size_t)o0) * {} + (size_t)o1) * {};", OH, OW, M);
+  k.open("for (size_t m = 0; m < {}; ++m) {{", M);
+  if (G == 1) k.line("const float *xg = xn;");
+  else if (Mg == 1) k.line("const float *xg = xn + m * {};", Cg);
+  else k.line("const float *xg = xn + (m / {}) * {};", Mg, Cg);
+  k.line("const float *wm = x1 + m * {};", KH * KW * Cg);
+  k.line("float s = {};", bias ? "x2[m]" : "0.0f");
+  k.open("for (long k0 = {}; k0 < {}; ++k0) {{", w0.lo, w0.hi);
+  k.line("const float *xr = xg + ({}) * {};", w0.coord("k0"), W * C);
+  k.line("const float *wr = wm + k0 * {};", KW * Cg);
+  k.open("for (long k1 = {}; k1 < {}; ++k1) {{", w1.lo, w1.hi);
+  if (Cg == 1) {
+    k.line("s += xr[({}) * {}] * wr[k1];", w1.coord("k1"), C);
+  } else {
+    k.line("const float *xp = xr + ({}) * {};", w1.coord("k1"), C);
+    k.line("const float *wp = wr + k1 * {};", Cg);
+    k.line("for (size_t c = 0; c < {}; ++c) s += xp[c] * wp[c];", Cg);
+  }
+  k.close(); // k1
+  k.close(); // k0
+  k.line("yp[m] = s;");
+  k.close(); // m
+  k.close(); // o1
+  k.close(); // o0
+  k.close(); // n
+}
+
 // ---------------------------------------------------------------- Conv
 std::string check_conv(const ir::Node &n) {
+  if (is_nhwc(n)) return check_conv_nhwc(n);
   DType t = n.input(0)->dtype;
   if (!is_float_type(t)) return std::string("dtype ") + ir::dtype_name(t) + " is not supported";
   if (n.input(1)->dtype != t) return "weight dtype differs from the input dtype";
@@ -135,6 +213,7 @@ std::string check_conv(const ir::Node &n) {
 }
 
 void emit_conv(KernelContext &k) {
+  if (is_nhwc(k.node)) return emit_conv_nhwc(k);
   DType t = k.vin(0).dtype;
   ConvSpec cs;
   cs.acc = acc_type(t);

@@ -46,6 +46,11 @@ Geometry pool_geometry(const ir::Node &n) {
   return g;
 }
 
+// NHWC variants (defined below).
+bool is_nhwc(const ir::Node &n);
+std::string check_pool_nhwc(const ir::Node &n);
+void emit_pool_nhwc(KernelContext &k);
+
 /// What a windowed pooling kernel does per output element.
 struct PoolSpec {
   std::function<void(const Geometry &, const std::vector<Win> &)> init; ///< before the taps
@@ -114,6 +119,7 @@ std::string lowest_literal(DType t) {
 }
 
 std::string check_maxpool(const ir::Node &n) {
+  if (is_nhwc(n)) return check_pool_nhwc(n);
   DType t = n.input(0)->dtype;
   if (!is_float_type(t) && t != DType::I8 && t != DType::U8) return dtype_error(t);
   if (n.output(1) && n.output(1)->dtype != DType::I64) return "indices must be int64";
@@ -122,6 +128,7 @@ std::string check_maxpool(const ir::Node &n) {
 }
 
 void emit_maxpool(KernelContext &k) {
+  if (is_nhwc(k.node)) return emit_pool_nhwc(k);
   DType t = k.vin(0).dtype;
   bool idx = k.has_out(1);
   bool colmajor = idx && k.node.attr_int("storage_order", 0) == 1;
@@ -147,46 +154,54 @@ void emit_maxpool(KernelContext &k) {
 
 // ---------------------------------------------------------------- AveragePool
 std::string check_float_pool(const ir::Node &n) {
+  if (is_nhwc(n)) return n.op == "AveragePool" ? check_pool_nhwc(n) : "NHWC layout is not supported";
   DType t = n.input(0)->dtype;
   if (!is_float_type(t)) return dtype_error(t);
   pool_geometry(n);
   return "";
 }
 
+/// Emits `cnt`, the AveragePool divisor of one output position: the taps
+/// inside the input (or inside the padded input with count_include_pad).
+void emit_avg_count(KernelContext &k, const Geometry &g, const std::vector<Win> &wins, bool include_pad,
+                    const std::string &acc) {
+  std::vector<std::string> cnt;
+  int64_t lit = 1;
+  for (size_t d = 0; d < g.nd; ++d) {
+    const Win &w = wins[d];
+    if (include_pad) {
+      int64_t lim = g.in[d] + g.pad_end[d];
+      bool full = (g.out[d] - 1) * g.stride[d] - g.pad_begin[d] + (g.kernel[d] - 1) * g.dil[d] <= lim - 1;
+      if (full) {
+        lit *= g.kernel[d];
+      } else {
+        std::string c = fmt::format("c{}", d);
+        int64_t L = g.dil[d], K = g.kernel[d];
+        if (L == 1) k.line("const long {0} = {1} - {2} < {3} ? {1} - {2} : {3};", c, lim, w.base, K);
+        else
+          k.line("const long {0} = ({1} - {2} + {3}) / {4} < {5} ? ({1} - {2} + {3}) / {4} : {5};", c, lim,
+                 w.base, L - 1, L, K);
+        cnt.push_back(c);
+      }
+    } else if (w.lo == "0" && w.hi == std::to_string(g.kernel[d])) {
+      lit *= g.kernel[d];
+    } else {
+      cnt.push_back(w.lo == "0" ? w.hi : fmt::format("({} - {})", w.hi, w.lo));
+    }
+  }
+  std::string e = std::to_string(lit);
+  for (auto &c : cnt) e += " * " + c;
+  k.line("const {} cnt = ({}){};", acc, acc, e);
+}
+
 void emit_averagepool(KernelContext &k) {
+  if (is_nhwc(k.node)) return emit_pool_nhwc(k);
   DType t = k.vin(0).dtype;
   bool include_pad = k.node.attr_int("count_include_pad", 0) != 0;
   std::string acc = acc_type(t);
   PoolSpec ps;
   ps.init = [&](const Geometry &g, const std::vector<Win> &wins) {
-    // Divisor: taps inside the input (or inside the padded input).
-    std::vector<std::string> cnt;
-    int64_t lit = 1;
-    for (size_t d = 0; d < g.nd; ++d) {
-      const Win &w = wins[d];
-      if (include_pad) {
-        int64_t lim = g.in[d] + g.pad_end[d];
-        bool full = (g.out[d] - 1) * g.stride[d] - g.pad_begin[d] + (g.kernel[d] - 1) * g.dil[d] <= lim - 1;
-        if (full) {
-          lit *= g.kernel[d];
-        } else {
-          std::string c = fmt::format("c{}", d);
-          int64_t L = g.dil[d], K = g.kernel[d];
-          if (L == 1) k.line("const long {0} = {1} - {2} < {3} ? {1} - {2} : {3};", c, lim, w.base, K);
-          else
-            k.line("const long {0} = ({1} - {2} + {3}) / {4} < {5} ? ({1} - {2} + {3}) / {4} : {5};", c, lim,
-                   w.base, L - 1, L, K);
-          cnt.push_back(c);
-        }
-      } else if (w.lo == "0" && w.hi == std::to_string(g.kernel[d])) {
-        lit *= g.kernel[d];
-      } else {
-        cnt.push_back(w.lo == "0" ? w.hi : fmt::format("({} - {})", w.hi, w.lo));
-      }
-    }
-    std::string e = std::to_string(lit);
-    for (auto &c : cnt) e += " * " + c;
-    k.line("const {} cnt = ({}){};", acc, acc, e);
+    emit_avg_count(k, g, wins, include_pad, acc);
     k.line("{} s = {};", acc, t == DType::F64 ? "0.0" : "0.0f");
   };
   ps.tap = [&](const std::string &p, const std::string &) { k.line("s += {};", ld(k, t, "xc", p)); };
@@ -229,6 +244,7 @@ void emit_lppool(KernelContext &k) {
 
 // ---------------------------------------------------------------- Global pools
 std::string check_global(const ir::Node &n) {
+  if (is_nhwc(n)) return n.op == "GlobalLpPool" ? "NHWC layout is not supported" : check_pool_nhwc(n);
   DType t = n.input(0)->dtype;
   bool ints_ok = n.op == "GlobalMaxPool";
   if (!is_float_type(t) && !(ints_ok && (t == DType::I8 || t == DType::U8))) return dtype_error(t);
@@ -237,6 +253,7 @@ std::string check_global(const ir::Node &n) {
 }
 
 void emit_global(KernelContext &k, const std::string &kind) {
+  if (is_nhwc(k.node)) return emit_pool_nhwc(k);
   const ir::Value &x = k.vin(0);
   DType t = x.dtype;
   int64_t NC = x.shape[0] * x.shape[1];
@@ -316,6 +333,86 @@ void emit_maxunpool(KernelContext &k) {
     }
     k.line("y0[o] = x0[i];");
   }
+  k.close();
+}
+
+// ---------------------------------------------------------------- NHWC pools
+// tmc_layout = "NHWC" (set by the layout-channels-last pass): float32
+// x [N,H,W,C], y [N,OH,OW,C] (global pools: [N,1,1,C]); MaxPool without the
+// indices output. Per output pixel and channel the taps are visited in the
+// same order as the NCHW kernels (same results).
+bool is_nhwc(const ir::Node &n) { return n.attr_string("tmc_layout", "") == "NHWC"; }
+
+Geometry pool_nhwc_geometry(const ir::Node &n) {
+  const ir::Value *x = n.input(0), *y = n.output(0);
+  Geometry g;
+  g.nd = 2;
+  g.in = {x->shape[1], x->shape[2]};
+  g.out = {y->shape[1], y->shape[2]};
+  g.kernel = n.attr_ints("kernel_shape");
+  if (g.kernel.size() != 2) throw ir::CompileError(n, "kernel_shape is missing or has the wrong length");
+  window_strides_dilations(n, g);
+  for (size_t d = 0; d < g.nd; ++d)
+    if (g.kernel[d] < 1) throw ir::CompileError(n, "kernel_shape must be positive");
+  window_pads(n, g);
+  return g;
+}
+
+std::string check_pool_nhwc(const ir::Node &n) {
+  const ir::Value *x = n.input(0), *y = n.output(0);
+  if (x->dtype != DType::F32 || y->dtype != DType::F32) return "NHWC layout: only float32 is supported";
+  if (x->rank() != 4 || y->rank() != 4 || x->shape[0] != y->shape[0] || x->shape[3] != y->shape[3])
+    return "NHWC layout: only 2-D pooling";
+  if (n.output(1)) return "NHWC layout: MaxPool indices are not supported";
+  if (n.op == "MaxPool" || n.op == "AveragePool") pool_nhwc_geometry(n);
+  else if (y->shape[1] != 1 || y->shape[2] != 1) return "global pool output must be 1x1";
+  return "";
+}
+
+void emit_pool_nhwc(KernelContext &k) {
+  const ir::Node &n = k.node;
+  const ir::Value &x = k.vin(0), &y = k.vout(0);
+  int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
+  if (y.numel() == 0) return;
+  bool is_max = n.op == "MaxPool" || n.op == "GlobalMaxPool";
+  std::string init = is_max ? "(-INFINITY)" : "0.0f";
+  if (n.op == "GlobalAveragePool" || n.op == "GlobalMaxPool") {
+    int64_t S = H * W;
+    k.open("for (size_t n = 0; n < {}; ++n) {{", N);
+    k.open("for (size_t c = 0; c < {}; ++c) {{", C);
+    k.line("const float *xc = x0 + n * {} + c;", S * C);
+    k.line("float s = {};", init);
+    if (is_max) k.line("for (size_t i = 0; i < {}; ++i) if (xc[i * {}] > s) s = xc[i * {}];", S, C, C);
+    else k.line("for (size_t i = 0; i < {}; ++i) s += xc[i * {}];", S, C);
+    k.line("y0[n * {} + c] = {};", C, is_max ? "s" : fmt::format("s / (float){}", S));
+    k.close();
+    k.close();
+    return;
+  }
+  Geometry g = pool_nhwc_geometry(n);
+  int64_t OH = y.shape[1], OW = y.shape[2];
+  k.open("for (size_t n = 0; n < {}; ++n) {{", N);
+  k.line("const float *xn = x0 + n * {};", H * W * C);
+  k.open("for (long o0 = 0; o0 < {}; ++o0) {{", OH);
+  std::vector<Win> wins;
+  wins.push_back(emit_window_range(k, 0, "o0", OH, g.stride[0], g.pad_begin[0], g.dil[0], g.kernel[0], H));
+  k.open("for (long o1 = 0; o1 < {}; ++o1) {{", OW);
+  wins.push_back(emit_window_range(k, 1, "o1", OW, g.stride[1], g.pad_begin[1], g.dil[1], g.kernel[1], W));
+  k.line("float *yp = y0 + ((n * {} + (size_t)o0) * {} + (size_t)o1) * {};", OH, OW, C);
+  if (!is_max) emit_avg_count(k, g, wins, n.attr_int("count_include_pad", 0) != 0, "float");
+  k.open("for (size_t c = 0; c < {}; ++c) {{", C);
+  k.line("float s = {};", init);
+  k.open("for (long k0 = {}; k0 < {}; ++k0) {{", wins[0].lo, wins[0].hi);
+  k.line("const float *xr = xn + ({}) * {} + c;", wins[0].coord("k0"), W * C);
+  k.open("for (long k1 = {}; k1 < {}; ++k1) {{", wins[1].lo, wins[1].hi);
+  k.line("const float v = xr[({}) * {}];", wins[1].coord("k1"), C);
+  k.line(is_max ? "if (v > s) s = v;" : "s += v;");
+  k.close();
+  k.close();
+  k.line("yp[c] = {};", is_max ? "s" : "s / cnt");
+  k.close();
+  k.close();
+  k.close();
   k.close();
 }
 
