@@ -16,6 +16,8 @@ namespace {
 
 using ir::DType;
 
+bool has_fused_activation(const ir::Node &n) { return !n.attr_string("tmc_activation", "").empty(); }
+
 std::string acc_type(DType t) { return t == DType::F64 ? "double" : "float"; }
 std::string ld(KernelContext &k, DType t, const std::string &p, const std::string &i) { return load_compute(k, t, p, i); }
 std::string st(KernelContext &k, DType t, const std::string &e) { return store_compute(k, t, e); }
@@ -195,7 +197,8 @@ void emit_conv_nhwc(KernelContext &k) {
   }
   k.close(); // k1
   k.close(); // k0
-  k.line("yp[m] = s;");
+  if (has_fused_activation(k.node)) k.line("yp[m] = {};", fused_activation_expr(k.node, "s"));
+  else k.line("yp[m] = s;");
   k.close(); // m
   k.close(); // o1
   k.close(); // o0
@@ -206,6 +209,7 @@ void emit_conv_nhwc(KernelContext &k) {
 std::string check_conv(const ir::Node &n) {
   if (is_nhwc(n)) return check_conv_nhwc(n);
   DType t = n.input(0)->dtype;
+  if (has_fused_activation(n) && t != DType::F32) return "a fused activation needs float32";
   if (!is_float_type(t)) return std::string("dtype ") + ir::dtype_name(t) + " is not supported";
   if (n.input(1)->dtype != t) return "weight dtype differs from the input dtype";
   if (n.input(2) && n.input(2)->numel() != n.input(1)->shape[0]) return "bias size does not match";
@@ -220,7 +224,10 @@ void emit_conv(KernelContext &k) {
   cs.ldx = [&](const std::string &p, const std::string &i) { return ld(k, t, p, i); };
   cs.ldw = cs.ldx;
   cs.init = [&]() { return k.has_in(2) ? ld(k, t, "x2", "m") : zero_lit(t); };
-  cs.store = [&](const std::string &a) { return st(k, t, a); };
+  cs.store = [&](const std::string &a) {
+    // A fused activation (float32 only) is applied in register before the store.
+    return has_fused_activation(k.node) && t == DType::F32 ? fused_activation_expr(k.node, a) : st(k, t, a);
+  };
   emit_conv_core(k, cs);
 }
 
@@ -428,7 +435,9 @@ void emit_convtranspose(KernelContext &k) {
 } // namespace
 
 void register_conv_kernels(KernelRegistry &r) {
-  r.add({"Conv", check_conv, emit_conv, nullptr});
+  KernelDef conv{"Conv", check_conv, emit_conv, nullptr};
+  conv.handles_activation = true;
+  r.add(conv);
   r.add({"ConvInteger", check_conv_integer, emit_conv_integer, nullptr});
   r.add({"QLinearConv", check_qlinear_conv, emit_qlinear_conv, nullptr});
   r.add({"ConvTranspose", check_convtranspose, emit_convtranspose, scratch_convtranspose});
