@@ -22,6 +22,7 @@ KernelRegistry &KernelRegistry::instance() {
     register_vision_kernels(*reg);
     register_misc_kernels(*reg);
     register_quantize_kernels(*reg);
+    register_int8_kernels(*reg);
     return reg;
   }();
   return *r;

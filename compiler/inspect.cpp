@@ -20,6 +20,8 @@ int64_t node_macs(const ir::Node &n) {
     for (size_t i = 1; i < w->rank(); ++i) k *= w->shape[i];
     return x->numel() * k;
   }
+  if (n.op == "QGemm" && n.domain == "tmc" && n.input(0) && n.input(3) && n.input(3)->rank() == 2)
+    return y->numel() * n.input(3)->shape[1]; // weights stored [N,K]
   if ((n.op == "Gemm" || n.op == "MatMul" || n.op == "MatMulInteger" || n.op == "QLinearMatMul") && n.input(0)) {
     const ir::Value *a = n.input(0);
     if (a->rank() == 0) return 0;
