@@ -79,7 +79,30 @@ std::unique_ptr<ir::Graph> load_and_optimize(const CompileOptions &opts,
 
 static std::string model_stem(const std::string &path) { return fs::path(path).stem().string(); }
 
+static CompileResult compile_once(const CompileOptions &opts);
+
 CompileResult compile(const CompileOptions &opts) {
+  if (opts.layout != Layout::Auto) {
+    CompileOptions o = opts;
+    if (opts.layout == Layout::NCHW) o.disabled_passes.insert("layout-channels-last");
+    return compile_once(o);
+  }
+  // Auto: channels-last kernels are faster, but the layout conversions at the
+  // graph boundary can cost arena. RAM is the hard limit on an MCU, so keep
+  // channels-last only when it does not grow the arena.
+  CompileResult fast = compile_once(opts);
+  bool converted = false;
+  for (auto &n : fast.graph->nodes())
+    if (n->has_attr("tmc_layout")) converted = true;
+  if (!converted || opts.disabled_passes.count("layout-channels-last")) return fast;
+  CompileOptions o = opts;
+  o.disabled_passes.insert("layout-channels-last");
+  o.dump_os = nullptr;
+  CompileResult small = compile_once(o);
+  return small.plan.arena_bytes < fast.plan.arena_bytes ? std::move(small) : std::move(fast);
+}
+
+static CompileResult compile_once(const CompileOptions &opts) {
   CompileResult r;
   r.name = opts.name.empty() ? codegen::make_c_identifier(model_stem(opts.model_path)) : opts.name;
   if (r.name != codegen::make_c_identifier(r.name))

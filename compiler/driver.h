@@ -15,6 +15,9 @@
 
 namespace tmc::driver {
 
+/// Data layout of the convolution and pooling kernels.
+enum class Layout { Auto, NCHW, NHWC };
+
 struct CompileOptions {
   std::string model_path;
   std::string name; ///< "" = from the model file's stem
@@ -27,6 +30,8 @@ struct CompileOptions {
   int64_t alignment = 8; ///< at least; the target may require more
   std::optional<std::string> weights_section, arena_section;
   bool profiling = false;
+  /// Auto: channels-last unless it would grow the arena.
+  Layout layout = Layout::Auto;
   /// Overrides of the board's flash / RAM budgets in bytes (-1 = board's).
   int64_t flash_budget = -1, ram_budget = -1;
 };

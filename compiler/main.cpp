@@ -40,6 +40,12 @@ static cl::list<std::string> DisablePass("disable-pass", cl::desc("Skip the name
                                          cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
 static cl::opt<bool> NoFusion("no-fusion", cl::desc("Skip the fusion and simplification passes"),
                               cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+static cl::opt<driver::Layout> LayoutOpt(
+    "layout", cl::desc("Data layout of convolution and pooling kernels"), cl::init(driver::Layout::Auto),
+    cl::values(clEnumValN(driver::Layout::Auto, "auto", "channels-last unless it grows the arena (default)"),
+               clEnumValN(driver::Layout::NCHW, "nchw", "keep the graph's NCHW layout"),
+               clEnumValN(driver::Layout::NHWC, "nhwc", "channels-last wherever possible")),
+    cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
 static cl::opt<bool> DumpIRFinal("dump-ir", cl::desc("Print the final IR"), cl::sub(CompileCmd),
                                  cl::sub(InspectCmd), cl::cat(Cat));
 static cl::opt<bool> IOInArena("io-in-arena", cl::desc("Place graph inputs and outputs in the arena"),
@@ -100,6 +106,7 @@ static driver::CompileOptions common_options() {
   if (WeightsSection.getNumOccurrences()) o.weights_section = WeightsSection.getValue();
   if (ArenaSection.getNumOccurrences()) o.arena_section = ArenaSection.getValue();
   o.profiling = Profile;
+  o.layout = LayoutOpt;
   o.flash_budget = FlashBudget;
   o.ram_budget = RamBudget;
   if (!o.dump_ir_after.empty()) o.dump_os = &std::cout;
