@@ -7,6 +7,7 @@
 #include <llvm/Support/raw_ostream.h>
 #include <sstream>
 
+#include "compiler/bench.h"
 #include "compiler/driver.h"
 #include "compiler/inspect.h"
 #include "compiler/verify.h"
@@ -19,27 +20,28 @@ using namespace tmc;
 static cl::SubCommand CompileCmd("compile", "Compile an ONNX model to C");
 static cl::SubCommand InspectCmd("inspect", "Show the model's layers, MACs, parameters and memory plan");
 static cl::SubCommand VerifyCmd("verify", "Compile, build with the host C compiler, run and compare with golden outputs");
+static cl::SubCommand BenchCmd("bench", "Measure one inference on an emulated Cortex-M: exact instructions, flash, RAM");
 
 static cl::OptionCategory Cat("tmc options");
 
 static cl::opt<std::string> Model(cl::Positional, cl::desc("<model.onnx>"), cl::Required, cl::sub(CompileCmd),
-                                  cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+                                  cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<std::string> OutDir("o", cl::desc("Output folder"), cl::value_desc("dir"), cl::sub(CompileCmd),
                                    cl::cat(Cat));
 static cl::opt<std::string> Name("name", cl::desc("C prefix for every symbol (default: the model file's stem)"),
-                                 cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+                                 cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<std::string> Target("target", cl::desc("Target core or board"), cl::init("host"),
-                                   cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+                                   cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::list<std::string> InputShape("input-shape", cl::desc("Fix an input's shape: NAME=1x3x96x96"),
                                         cl::value_desc("name=shape"), cl::sub(CompileCmd), cl::sub(InspectCmd),
-                                        cl::sub(VerifyCmd), cl::cat(Cat));
+                                        cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::list<std::string> DumpIR("dump-ir-after",
                                     cl::desc("Print the IR after the named pass ('import', a pass name, or 'all')"),
                                     cl::CommaSeparated, cl::sub(CompileCmd), cl::sub(InspectCmd), cl::cat(Cat));
 static cl::list<std::string> DisablePass("disable-pass", cl::desc("Skip the named pass(es)"), cl::CommaSeparated,
-                                         cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+                                         cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<bool> NoFusion("no-fusion", cl::desc("Skip the fusion and simplification passes"),
-                              cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+                              cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<driver::Layout> LayoutOpt(
     "layout", cl::desc("Data layout of convolution and pooling kernels"), cl::init(driver::Layout::Auto),
     cl::values(clEnumValN(driver::Layout::Auto, "auto", "channels-last unless it grows the arena (default)"),
@@ -49,15 +51,15 @@ static cl::opt<driver::Layout> LayoutOpt(
 static cl::opt<bool> DumpIRFinal("dump-ir", cl::desc("Print the final IR"), cl::sub(CompileCmd),
                                  cl::sub(InspectCmd), cl::cat(Cat));
 static cl::opt<bool> IOInArena("io-in-arena", cl::desc("Place graph inputs and outputs in the arena"),
-                               cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+                               cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<unsigned> Align("align", cl::desc("Arena buffer alignment in bytes"), cl::init(8),
-                               cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+                               cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<std::string> WeightsSection("weights-section",
                                            cl::desc("Linker section of the weights (default .rodata.NAME_weights; '' = none)"),
-                                           cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+                                           cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<std::string> ArenaSection("arena-section",
                                          cl::desc("Linker section for a static arena (default .bss.NAME_arena; '' = none)"),
-                                         cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+                                         cl::sub(CompileCmd), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<bool> Profile("profile", cl::desc("Emit per-layer NAME_PROFILE_BEGIN/END hooks"), cl::sub(CompileCmd),
                              cl::sub(VerifyCmd), cl::cat(Cat));
 static cl::opt<int64_t> FlashBudget("flash-budget", cl::desc("Flash budget in bytes (overrides the board's)"),
@@ -69,7 +71,7 @@ static cl::opt<bool> ListTargets("list-targets", cl::desc("List the known target
 static cl::opt<bool> Timings("time-passes", cl::desc("Print the time of each pass"), cl::sub(CompileCmd),
                              cl::cat(Cat));
 static cl::list<std::string> Inputs("input", cl::desc("Input tensor (.npy or .pb), in graph order"),
-                                    cl::sub(VerifyCmd), cl::cat(Cat));
+                                    cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::list<std::string> Expected("expected", cl::desc("Expected output (.npy or .pb), in graph order"),
                                       cl::sub(VerifyCmd), cl::cat(Cat));
 static cl::opt<double> Rtol("rtol", cl::desc("Relative tolerance for float outputs"), cl::init(1e-4),
@@ -78,10 +80,14 @@ static cl::opt<double> Atol("atol", cl::desc("Absolute tolerance for float outpu
                             cl::sub(VerifyCmd), cl::cat(Cat));
 static cl::opt<std::string> CC("cc", cl::desc("Host C compiler (default: $CC or cc)"), cl::sub(VerifyCmd),
                                cl::cat(Cat));
-static cl::opt<std::string> CFlags("cflags", cl::desc("Extra flags for the host C compiler"),
-                                   cl::sub(VerifyCmd), cl::cat(Cat));
+static cl::opt<std::string> CFlags("cflags", cl::desc("Extra flags for the C compiler (the cross compiler with --target)"),
+                                   cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<std::string> KeepDir("keep", cl::desc("Keep the generated sources and binary in this folder"),
-                                    cl::value_desc("dir"), cl::sub(VerifyCmd), cl::cat(Cat));
+                                    cl::value_desc("dir"), cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
+static cl::opt<bool> PerLayer("per-layer", cl::desc("Also count the instructions of each layer (node function)"),
+                              cl::sub(BenchCmd), cl::cat(Cat));
+static cl::opt<std::string> BenchJson("json", cl::desc("Write the measurements as JSON to this file"),
+                                      cl::value_desc("file"), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<bool> Quiet("quiet", cl::desc("Only print mismatches"), cl::sub(VerifyCmd), cl::cat(Cat));
 
 static driver::CompileOptions common_options() {
@@ -155,13 +161,25 @@ static int do_verify() {
   return rc;
 }
 
+static int do_bench() {
+  driver::BenchOptions b;
+  b.compile = common_options();
+  b.inputs = Inputs;
+  b.per_layer = PerLayer;
+  b.json_path = BenchJson;
+  b.keep_dir = KeepDir;
+  b.cflags = CFlags;
+  return driver::run_bench(b);
+}
+
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(Cat);
   cl::SetVersionPrinter([](llvm::raw_ostream &os) { os << "tmc 0.1.0\n"; });
   if (!cl::ParseCommandLineOptions(argc, argv,
                                    "tmc: the Tiny Model Compiler (ONNX -> dependency-free C)\n\n"
                                    "  tmc compile MODEL -o DIR\n  tmc inspect MODEL\n"
-                                   "  tmc verify MODEL --input X.npy --expected Y.npy\n",
+                                   "  tmc verify MODEL --input X.npy --expected Y.npy\n"
+                                   "  tmc bench MODEL --target cortex-m4 [--input X.npy] [--per-layer] [--json F]\n",
                                    &llvm::errs()))
     return driver::kExitUsage;
   try {
@@ -172,7 +190,8 @@ int main(int argc, char **argv) {
     if (CompileCmd) return do_compile();
     if (InspectCmd) return do_inspect();
     if (VerifyCmd) return do_verify();
-    std::cerr << "tmc: error: no subcommand given (compile, inspect, verify); see tmc --help\n";
+    if (BenchCmd) return do_bench();
+    std::cerr << "tmc: error: no subcommand given (compile, inspect, verify, bench); see tmc --help\n";
     return driver::kExitUsage;
   } catch (const ir::CompileError &e) {
     std::cerr << "tmc: error: " << e.what() << "\n";

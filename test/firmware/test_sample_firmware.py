@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Cross-builds samples/firmware (two models in one Cortex-M4F image) with
-samples/firmware/arm-none-eabi.cmake, runs it under qemu-system-arm -M
-mps2-an386 and compares the printed outputs with the golden .npy files.
+"""Cross-builds samples/firmware (two models in one image) with
+samples/firmware/arm-none-eabi.cmake for the Cortex-M4 (mps2-an386), M7
+(mps2-an500) and M33 (mps2-an505), runs each under qemu-system-arm and
+compares the printed outputs with the golden .npy files.
 Variants: tmc added with add_subdirectory + TMC_EXECUTABLE, and (with
 --build-dir) find_package(tmc) from an installed prefix. Also checks that the
 two model libraries define only symbols with their own prefix.
@@ -35,13 +36,23 @@ def check_prefixes(build):
     return ok
 
 
-def build_and_run(src, build, extra, gen):
+CORES = [  # core, QEMU machine, cross-compiler flags
+    ("cortex-m4", "mps2-an386", "-mthumb -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard"),
+    ("cortex-m7", "mps2-an500", "-mthumb -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard"),
+    ("cortex-m33", "mps2-an505", "-mthumb -mcpu=cortex-m33 -mfpu=fpv5-sp-d16 -mfloat-abi=hard"),
+]
+
+
+def build_and_run(src, build, extra, gen, core=CORES[0]):
     shutil.rmtree(build, ignore_errors=True)
     sample = os.path.join(src, "samples", "firmware")
+    name, machine, flags = core
+    print(f"== {name} ({machine})")
     run(["cmake", "-S", sample, "-B", build, "-G", gen,
-         f"-DCMAKE_TOOLCHAIN_FILE={os.path.join(sample, 'arm-none-eabi.cmake')}"] + extra)
+         f"-DCMAKE_TOOLCHAIN_FILE={os.path.join(sample, 'arm-none-eabi.cmake')}",
+         f"-DTMC_ARM_CPU_FLAGS={flags}", f"-DTMC_SAMPLE_CORE={name}", f"-DTMC_SAMPLE_MACHINE={machine}"] + extra)
     run(["cmake", "--build", build, "-j", "2"])
-    rc, out = run(["timeout", "60", "qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
+    rc, out = run(["timeout", "60", "qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none",
                    "-serial", "null", "-semihosting-config", "enable=on,target=native",
                    "-kernel", os.path.join(build, "firmware.elf")], check=False)
     print(out)
@@ -75,8 +86,10 @@ def main():
     tmp = a.keep or tempfile.mkdtemp(prefix="tmc-fw-sample-")
     os.makedirs(tmp, exist_ok=True)
     try:
-        ok = build_and_run(a.source_dir, os.path.join(tmp, "subdir"),
-                           [f"-DTMC_EXECUTABLE={os.path.abspath(a.tmc)}"], gen)
+        ok = True
+        for core in CORES:
+            ok &= build_and_run(a.source_dir, os.path.join(tmp, "subdir-" + core[0]),
+                                [f"-DTMC_EXECUTABLE={os.path.abspath(a.tmc)}"], gen, core)
         if a.build_dir:
             prefix = os.path.join(tmp, "prefix")
             install(a.build_dir, prefix)
