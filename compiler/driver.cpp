@@ -232,6 +232,15 @@ static CompileResult compile_once(const CompileOptions &opts) {
   return r;
 }
 
+std::string printable(const std::string &s) {
+  std::string r;
+  for (unsigned char c : s) {
+    if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) r += (char)c;
+    else r += fmt::format("\\x{:02x}", c);
+  }
+  return r;
+}
+
 std::string memory_summary(const CompileResult &r) {
   std::string budget;
   if (r.budget.flash_budget > 0 || r.budget.ram_budget > 0)

@@ -66,6 +66,10 @@ CompileResult compile(const CompileOptions &opts);
 /// replaces an older one) or nothing changes. Throws on I/O failure.
 void write_files_atomically(const std::string &dir, const std::vector<codegen::GeneratedFile> &files);
 
+/// Error text may quote names from a corrupt model: escapes non-printable
+/// bytes as \xNN so messages stay readable text.
+std::string printable(const std::string &s);
+
 /// Short human summary of the memory figures.
 std::string memory_summary(const CompileResult &r);
 

@@ -194,13 +194,13 @@ int main(int argc, char **argv) {
     std::cerr << "tmc: error: no subcommand given (compile, inspect, verify, bench); see tmc --help\n";
     return driver::kExitUsage;
   } catch (const ir::CompileError &e) {
-    std::cerr << "tmc: error: " << e.what() << "\n";
+    std::cerr << "tmc: error: " << driver::printable(e.what()) << "\n";
     return driver::kExitModelError;
   } catch (const std::bad_alloc &) {
     std::cerr << "tmc: error: out of memory\n";
     return driver::kExitInternal;
   } catch (const std::exception &e) {
-    std::cerr << "tmc: internal error: " << e.what() << "\n";
+    std::cerr << "tmc: internal error: " << driver::printable(e.what()) << "\n";
     return driver::kExitInternal;
   }
 }

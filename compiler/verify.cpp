@@ -104,7 +104,7 @@ int run_verify(const VerifyOptions &o) {
   try {
     cr = compile(o.compile);
   } catch (const ir::CompileError &e) {
-    std::cerr << "tmc verify: error: " << e.what() << "\n";
+    std::cerr << "tmc verify: error: " << printable(e.what()) << "\n";
     return kExitModelError;
   }
   const ir::Graph &g = *cr.graph;
@@ -113,7 +113,7 @@ int run_verify(const VerifyOptions &o) {
     for (auto &p : o.inputs) ins.push_back(load_tensor_file(p));
     for (auto &p : o.expected) exps.push_back(load_tensor_file(p));
   } catch (const ir::CompileError &e) {
-    std::cerr << "tmc verify: error: " << e.what() << "\n";
+    std::cerr << "tmc verify: error: " << printable(e.what()) << "\n";
     return kExitUsage;
   }
   if (ins.size() != g.inputs.size()) {

@@ -54,6 +54,27 @@ struct Importer {
     throw CompileError(fmt::format("{}: {}", what, msg));
   }
 
+  /// Every name a node reads or the graph outputs must be defined earlier
+  /// (graph input, initializer or node output). libonnx's converter and
+  /// importer assume this, so check it before handing the model to them.
+  void check_names(const onnx::GraphProto &gp) {
+    std::set<std::string> defined;
+    for (auto &in : gp.input()) defined.insert(in.name());
+    for (auto &t : gp.initializer()) defined.insert(t.name());
+    int idx = 0;
+    for (auto &n : gp.node()) {
+      ++idx;
+      std::string label = fmt::format("{} node '{}'", n.op_type(), n.name().empty() ? fmt::format("#{}", idx) : n.name());
+      for (auto &in : n.input())
+        if (!in.empty() && !defined.count(in))
+          fail(fmt::format("{}: input '{}' is not defined by any initializer, graph input or earlier node", label, in));
+      for (auto &o : n.output())
+        if (!o.empty()) defined.insert(o);
+    }
+    for (auto &o : gp.output())
+      if (!defined.count(o.name())) fail(fmt::format("graph output '{}' is never computed", o.name()));
+  }
+
   void resolve_external(onnx::TensorProto &t) {
     if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
     std::string location;
@@ -221,6 +242,7 @@ struct Importer {
     if (!g->opsets.count("")) {
       if (model.opset_import_size() == 0) g->opsets[""] = 1;
     }
+    check_names(*gp);
     if (g->opsets.count("")) {
       int v = g->opsets[""];
       if (v < 1 || v > kMaxOnnxOpset)
@@ -229,6 +251,13 @@ struct Importer {
         // Legacy opsets (broadcast attributes, is_test, consumed_inputs...):
         // let ONNX's version converter bring the model to the oldest opset
         // the kernels implement.
+        // The converter assumes a well-formed graph (it crashes on dangling
+        // names): check the model first.
+        try {
+          onnx::checker::check_model(model);
+        } catch (const std::exception &e) {
+          fail(fmt::format("the ONNX checker rejects the model: {}", e.what()));
+        }
         try {
           onnx::shape_inference::InferShapes(model);
           onnx::ModelProto converted = onnx::version_conversion::ConvertVersion(model, kMinOnnxOpset);
