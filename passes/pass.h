@@ -59,6 +59,7 @@ std::unique_ptr<Pass> create_shape_folding_pass();     // shape_folding.cpp
 std::unique_ptr<Pass> create_dead_code_elimination_pass(); // dead_code_elimination.cpp
 std::unique_ptr<Pass> create_quantize_folding_pass();      // quantize_folding.cpp
 std::unique_ptr<Pass> create_layout_channels_last_pass();  // layout_channels_last.cpp
+std::unique_ptr<Pass> create_prepack_gemm_weights_pass();  // prepack_gemm_weights.cpp
 // Fusion and simplification (float32 graphs; helpers in rewrite_utils.h).
 std::unique_ptr<Pass> create_simplify_transpose_reshape_pass(); // simplify_transpose_reshape.cpp
 std::unique_ptr<Pass> create_fold_pad_pass();                   // fold_pad.cpp

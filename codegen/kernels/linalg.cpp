@@ -95,6 +95,47 @@ void emit_gemm(KernelContext &k) {
   bool has_c = k.has_in(2) && k.vin(2).numel() > 0;
   std::vector<int64_t> cst;
   if (has_c) cst = broadcast_strides(k.vin(2).shape, {M, N});
+  bool act = !n.attr_string("tmc_activation", "").empty() && t == DType::F32;
+  // Result expression for accumulator `sv` at column `jv` (row i).
+  auto result = [&](const std::string &sv, const std::string &jv) {
+    std::string e = alpha == 1.0f ? sv : fmt::format("{} * {}", lit(alpha), sv);
+    if (has_c) {
+      std::string ci = sum_terms({mul_idx("i", cst[0]), mul_idx("(" + jv + ")", cst[1])});
+      std::string cv = ld(k, k.vin(2).dtype, "x2", ci);
+      if (k.vin(2).dtype != t) cv = fmt::format("({}){}", acc, cv);
+      e += beta == 1.0f ? fmt::format(" + {}", cv) : fmt::format(" + {} * {}", lit(beta), cv);
+    }
+    return act ? fused_activation_expr(n, "(" + e + ")") : st(k, t, e);
+  };
+  if (t == DType::F32 && !ta && tb && K > 0 && N >= 4) {
+    // B rows are contiguous (weights pre-transposed at compile time by the
+    // prepack-gemm-weights pass): four output columns share each A load.
+    k.open("for (size_t i = 0; i < {}; ++i) {{", M);
+    k.line("const float *ar = x0 + i * {};", K);
+    k.line("float *yr = y0 + i * {};", N);
+    k.line("size_t j = 0;");
+    k.open("for (; j + 4 <= {}; j += 4) {{", N);
+    k.line("const float *b0 = x1 + j * {0}, *b1 = b0 + {0}, *b2 = b1 + {0}, *b3 = b2 + {0};", K);
+    k.line("float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;");
+    k.open("for (size_t p = 0; p < {}; ++p) {{", K);
+    k.line("const float av = ar[p];");
+    k.line("s0 += av * b0[p];");
+    k.line("s1 += av * b1[p];");
+    k.line("s2 += av * b2[p];");
+    k.line("s3 += av * b3[p];");
+    k.close();
+    for (int q = 0; q < 4; ++q)
+      k.line("yr[j + {}] = {};", q, result("s" + std::to_string(q), fmt::format("j + {}", q)));
+    k.close();
+    k.open("for (; j < {}; ++j) {{", N);
+    k.line("const float *bc = x1 + j * {};", K);
+    k.line("float s = 0.0f;");
+    k.line("for (size_t p = 0; p < {}; ++p) s += ar[p] * bc[p];", K);
+    k.line("yr[j] = {};", result("s", "j"));
+    k.close();
+    k.close();
+    return;
+  }
   k.open("for (size_t i = 0; i < {}; ++i) {{", M);
   // Row/column base pointers.
   if (!ta && K > 0) k.line("const {} *ar = x0 + i * {};", k.ctype_in(0), K);
