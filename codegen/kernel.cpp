@@ -222,7 +222,7 @@ std::string fused_activation_expr(const ir::Node &n, const std::string &v) {
   std::string act = n.attr_string("tmc_activation", "");
   float a = n.attr_float("tmc_activation_alpha", 0.0f), b = n.attr_float("tmc_activation_beta", 0.0f);
   auto F = [](float x) { return c_float_literal(x); };
-  if (act == "Relu") return fmt::format("({0} > 0.0f ? {0} : 0.0f)", v);
+  if (act == "Relu") return fmt::format("({0} < 0.0f ? 0.0f : {0})", v); // keeps NaN, like max(x, 0)
   if (act == "Clip") return fmt::format("({0} < {1} ? {1} : ({0} > {2} ? {2} : {0}))", v, F(a), F(b));
   if (act == "LeakyRelu") return fmt::format("({0} >= 0.0f ? {0} : {0} * {1})", v, F(a));
   if (act == "HardSigmoid")
