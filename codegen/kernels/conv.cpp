@@ -5,6 +5,11 @@
 // taps is computed once per spatial dimension (so the inner loops carry no
 // bounds checks); dimensions whose windows never leave the input use the full
 // kernel range as literals.
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdint>
+
 #include <fmt/format.h>
 
 #include "codegen/kernel.h"
@@ -282,7 +287,334 @@ std::string check_qlinear_conv(const ir::Node &n) {
   return check_conv_common(n, 0, 3);
 }
 
+// ---------------------------------------------------------------- QLinearConv, fast int8 path
+// When x and w are int8, every parameter but x is constant and all weight zero
+// points are 0, the kernel is specialised at compile time:
+//   sum_t (x_t - xzp) * w_t + bias = sum_t x_t * w_t + (bias - xzp * sum_t w_t)
+// over the full window, where padded taps read xzp (the padded input is staged
+// in scratch), so the inner loop is a pure int8 x int8 dot product and the
+// per-channel constant and float scale (x_scale * w_scale / y_scale, float
+// arithmetic in that order) are literals. group == 1 gathers the patches of two
+// output pixels (im2col) and runs a 2x2 register-blocked dot product (dual
+// 16-bit MACs with SMLAD/SXTB16 on DSP cores); depthwise convolutions pad one
+// channel plane at a time and unroll the taps. Requantization is bit-identical
+// to rintf((float)acc * scale) + zp saturated: the value is clamped to
+// [-512, 512] (which saturates identically), rounded half-to-even by adding
+// 1.5 * 2^23 in float, and the integer read from the mantissa bits.
+struct QConvFast {
+  bool ok = false, depthwise = false;
+  int64_t C = 0, H = 0, W = 0, M = 0, OH = 0, OW = 0, KH = 0, KW = 0;
+  int64_t sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0;
+  int64_t PH = 0, PW = 0; // padded plane (depthwise)
+  int64_t K = 0;          // patch length (group == 1)
+  bool trivial_gather = false;
+};
+
+QConvFast qconv_fast_plan(const ir::Node &n) {
+  QConvFast f;
+  const ir::Value *x = n.input(0), *w = n.input(3), *y = n.output(0);
+  if (!x || !w || !y || x->dtype != DType::I8 || w->dtype != DType::I8 || !is_8bit(y->dtype)) return f;
+  if (x->rank() != 4 || w->rank() != 4 || y->rank() != 4 || x->shape[0] != 1) return f;
+  for (size_t i = 1; i < 9; ++i)
+    if (i != 8 && (!n.input(i) || !n.input(i)->is_constant())) return f;
+  if (n.input(8) && !n.input(8)->is_constant()) return f;
+  for (int64_t z : n.input(5)->int_values())
+    if (z != 0) return f;
+  if (is_nhwc(n)) return f;
+  Geometry g;
+  try {
+    g = conv_geometry(n, 0, 3);
+  } catch (...) {
+    return f;
+  }
+  int64_t G = n.attr_int("group", 1);
+  f.C = x->shape[1];
+  f.H = x->shape[2];
+  f.W = x->shape[3];
+  f.M = w->shape[0];
+  f.OH = y->shape[2];
+  f.OW = y->shape[3];
+  f.KH = w->shape[2];
+  f.KW = w->shape[3];
+  f.sh = g.stride[0];
+  f.sw = g.stride[1];
+  f.dh = g.dil[0];
+  f.dw = g.dil[1];
+  f.pt = g.pad_begin[0];
+  f.pl = g.pad_begin[1];
+  if (y->numel() == 0) return f;
+  // Padded extent actually read.
+  int64_t needh = (f.OH - 1) * f.sh + (f.KH - 1) * f.dh + 1, needw = (f.OW - 1) * f.sw + (f.KW - 1) * f.dw + 1;
+  if (f.pt < 0 || f.pl < 0) return f;
+  f.PH = std::max(needh, f.pt + f.H);
+  f.PW = std::max(needw, f.pl + f.W);
+  if (G == 1) {
+    f.K = f.C * f.KH * f.KW;
+    f.trivial_gather = f.KH == 1 && f.KW == 1 && f.sh == 1 && f.sw == 1 && f.pt == 0 && f.pl == 0 &&
+                       f.OH == f.H && f.OW == f.W;
+    f.ok = true;
+  } else if (G == f.C && f.M == f.C && w->shape[1] == 1 && f.KH * f.KW <= 64) {
+    f.depthwise = true;
+    f.ok = true;
+  }
+  return f;
+}
+
+int64_t scratch_qlinear_conv(const ir::Node &n) {
+  QConvFast f = qconv_fast_plan(n);
+  if (!f.ok) return 0;
+  if (f.depthwise) return f.PH * f.PW;
+  int64_t KS = ((f.K + 3) / 4) * 4;
+  return KS * 2 * 2 + KS;
+}
+
+std::string upper(std::string s) {
+  for (auto &c : s) c = (char)std::toupper((unsigned char)c);
+  return s;
+}
+
+/// Emits the requantization of int32 expression `acc` with float scale `sc`
+/// and stores it to `dst`.
+void emit_q8_requant(KernelContext &k, const std::string &acc, const std::string &sc, int64_t zp, DType yt,
+                     const std::string &dst) {
+  int lo = yt == DType::U8 ? 0 : -128, hi = yt == DType::U8 ? 255 : 127;
+  k.open("{{");
+  k.line("float v = (float)({}) * {};", acc, sc);
+  k.line("uint32_t u;");
+  k.line("int32_t r;");
+  k.line("v = v < -512.0f ? -512.0f : (v > 512.0f ? 512.0f : v);");
+  k.line("v += 12582912.0f;");
+  k.line("memcpy(&u, &v, 4);");
+  k.line("r = (int32_t)(u & 0x7FFFFFu) - {};", 0x400000 - zp);
+  k.line("{} = ({})(r < {} ? {} : (r > {} ? {} : r));", dst, ir::dtype_ctype(yt), lo, lo, hi, hi);
+  k.close();
+}
+
+std::string int_array(const std::vector<int64_t> &v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s;
+}
+
+/// Emits accumulation of dot products of length K: int16 columns xs[i] (laid
+/// out by emit_q8_col_store: in each full quad of 4 the order is 0, 2, 1, 3,
+/// so that one 32-bit word pairs with SXTB16 of 4 weight bytes) with int8
+/// weight rows ws[j] (natural order) into int32 accumulators acc[i][j].
+void emit_q8_dot(KernelContext &k, int64_t K, const std::vector<std::string> &xs, const std::vector<std::string> &ws,
+                 const std::vector<std::vector<std::string>> &acc) {
+  int64_t K4 = K / 4;
+  std::string P = k.prefix;
+  auto tail = [&](int64_t from) {
+    if (from >= K) return;
+    k.open("for (size_t i = {}; i < {}; ++i) {{", from, K);
+    for (size_t i = 0; i < xs.size(); ++i) k.line("const int32_t xv{} = (int32_t){}[i];", i, xs[i]);
+    for (size_t i = 0; i < xs.size(); ++i)
+      for (size_t j = 0; j < ws.size(); ++j) k.line("{} += xv{} * (int32_t){}[i];", acc[i][j], i, ws[j]);
+    k.close();
+  };
+  if (K4 > 0) {
+    k.line("#if {}_HAS_DSP", upper(P));
+    k.open("for (size_t i = 0; i < {}; i += 4) {{", K4 * 4);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      k.line("uint32_t xa{0}, xb{0};", i);
+      k.line("memcpy(&xa{}, {} + i, 4);", i, xs[i]);
+      k.line("memcpy(&xb{}, {} + i + 2, 4);", i, xs[i]);
+    }
+    for (size_t j = 0; j < ws.size(); ++j) {
+      k.open("{{");
+      k.line("uint32_t w, wa, wb;");
+      k.line("memcpy(&w, {} + i, 4);", ws[j]);
+      k.line("wa = {}_sxtb16(w);", P);
+      k.line("wb = {}_sxtb16_ror8(w);", P);
+      for (size_t i = 0; i < xs.size(); ++i) {
+        k.line("{0} = {1}_smlad(xa{2}, wa, {0});", acc[i][j], P, i);
+        k.line("{0} = {1}_smlad(xb{2}, wb, {0});", acc[i][j], P, i);
+      }
+      k.close();
+    }
+    k.close();
+    k.line("#else");
+    k.open("for (size_t i = 0; i < {}; i += 4) {{", K4 * 4);
+    for (size_t i = 0; i < xs.size(); ++i)
+      k.line("const int32_t xa{0} = {1}[i], xb{0} = {1}[i + 1], xc{0} = {1}[i + 2], xd{0} = {1}[i + 3];", i, xs[i]);
+    for (size_t j = 0; j < ws.size(); ++j) {
+      k.open("{{");
+      k.line("const int32_t wa = {0}[i], wb = {0}[i + 1], wc = {0}[i + 2], wd = {0}[i + 3];", ws[j]);
+      for (size_t i = 0; i < xs.size(); ++i)
+        k.line("{0} += xa{1} * wa + xb{1} * wc + xc{1} * wb + xd{1} * wd;", acc[i][j], i);
+      k.close();
+    }
+    k.close();
+    k.line("#endif");
+  }
+  tail(K4 * 4);
+}
+
+void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
+  const ir::Node &n = k.node;
+  DType yt = n.output(0)->dtype;
+  int64_t xz = n.input(2)->int_values()[0];
+  int64_t yz = n.input(7)->int_values()[0];
+  float xs = (float)n.input(1)->float_values()[0], ys = (float)n.input(6)->float_values()[0];
+  std::vector<double> wsv = n.input(4)->float_values();
+  std::vector<int64_t> wv = n.input(3)->int_values();
+  std::vector<int64_t> bv = n.input(8) ? n.input(8)->int_values() : std::vector<int64_t>(f.M, 0);
+  int64_t KM = (int64_t)wv.size() / f.M;
+  std::vector<int64_t> beff(f.M);
+  std::string scl;
+  for (int64_t m = 0; m < f.M; ++m) {
+    int64_t sw = 0;
+    for (int64_t t = 0; t < KM; ++t) sw += wv[m * KM + t];
+    beff[m] = bv[m] - xz * sw;
+    if (beff[m] < INT32_MIN || beff[m] > INT32_MAX) throw ir::CompileError(n, "bias out of int32 range");
+    float s = xs * (float)wsv[wsv.size() > 1 ? m : 0];
+    s = s / ys;
+    scl += (m ? ", " : "") + c_float_literal(s);
+  }
+  k.line("static const int32_t beff[{}] = {{{}}};", f.M, int_array(beff));
+  k.line("static const float scl[{}] = {{{}}};", f.M, scl);
+  int64_t P = f.OH * f.OW, HW = f.H * f.W;
+  std::string yc = k.ctype_out(0);
+  if (f.depthwise) {
+    int64_t KK = f.KH * f.KW;
+    k.line("int8_t *pad = (int8_t *)(void *)scratch;");
+    k.line("memset(pad, {}, {});", xz, f.PH * f.PW);
+    k.open("for (size_t c = 0; c < {}; ++c) {{", f.C);
+    k.line("const int8_t *xc = x0 + c * {};", HW);
+    k.line("const int8_t *wc = x3 + c * {};", KK);
+    k.line("{} *yc = y0 + c * {};", yc, P);
+    k.line("const int32_t b = beff[c];");
+    k.line("const float sc = scl[c];");
+    for (int64_t t = 0; t < KK; ++t) k.line("const int32_t w{0} = (int32_t)wc[{0}];", t);
+    k.line("for (size_t h = 0; h < {}; ++h) memcpy(pad + (h + {}) * {} + {}, xc + h * {}, {});", f.H, f.pt, f.PW, f.pl,
+           f.W, f.W);
+    k.open("for (size_t oh = 0; oh < {}; ++oh) {{", f.OH);
+    k.open("for (size_t ow = 0; ow < {}; ++ow) {{", f.OW);
+    k.line("const int8_t *r = pad + oh * {} + ow * {};", f.sh * f.PW, f.sw);
+    std::string sum = "b";
+    for (int64_t a = 0; a < f.KH; ++a)
+      for (int64_t b = 0; b < f.KW; ++b)
+        sum += fmt::format(" + (int32_t)r[{}] * w{}", a * f.dh * f.PW + b * f.dw, a * f.KW + b);
+    k.line("const int32_t s = {};", sum);
+    emit_q8_requant(k, "s", "sc", yz, yt, fmt::format("yc[oh * {} + ow]", f.OW));
+    k.close();
+    k.close();
+    k.close();
+    return;
+  }
+  // group == 1: two output pixels per step.
+  int64_t K = f.K, KS = ((K + 3) / 4) * 4;
+  // Columns: int16, each full quad stored in the order 0, 2, 1, 3 (see emit_q8_dot).
+  k.line("int16_t *col = (int16_t *)(void *)scratch;");
+  if (!f.trivial_gather) k.line("int8_t *stg = (int8_t *)(void *)(scratch + {});", KS * 4);
+  auto gather = [&](const std::string &p, const std::string &dst) {
+    int64_t K4 = (K / 4) * 4;
+    if (f.trivial_gather) {
+      k.open("{{");
+      k.line("const int8_t *xp = x0 + {};", p);
+      k.line("int16_t *d = {};", dst);
+      if (K4 > 0) {
+        k.open("for (size_t c = 0; c < {}; c += 4) {{", K4);
+        k.line("d[c] = xp[c * {}];", HW);
+        k.line("d[c + 1] = xp[(c + 2) * {}];", HW);
+        k.line("d[c + 2] = xp[(c + 1) * {}];", HW);
+        k.line("d[c + 3] = xp[(c + 3) * {}];", HW);
+        k.close();
+      }
+      if (K4 < K) k.line("for (size_t c = {}; c < {}; ++c) d[c] = xp[c * {}];", K4, K, HW);
+      k.close();
+      return;
+    }
+    k.open("{{");
+    k.line("const long oh = (long)({}) / {}, ow = (long)({}) % {};", p, f.OW, p, f.OW);
+    k.line("int8_t *d = stg;");
+    k.line("int16_t *e = {};", dst);
+    k.line("const long iw0 = ow * {} - {};", f.sw, f.pl);
+    k.line("const int full = iw0 >= 0 && iw0 + {} <= {};", (f.KW - 1) * f.dw + 1, f.W);
+    k.open("for (size_t c = 0; c < {}; ++c) {{", f.C);
+    k.open("for (long a = 0; a < {}; ++a) {{", f.KH);
+    k.line("const long ih = oh * {} - {} + a * {};", f.sh, f.pt, f.dh);
+    k.open("if (ih < 0 || ih >= {}) {{", f.H);
+    k.line("memset(d, {}, {});", xz, f.KW);
+    k.close();
+    k.open("else {{");
+    k.line("const int8_t *xr = x0 + c * {} + ih * {};", HW, f.W);
+    k.open("if (full) {{");
+    k.line("for (long b = 0; b < {}; ++b) d[b] = xr[iw0 + b * {}];", f.KW, f.dw);
+    k.close();
+    k.open("else for (long b = 0; b < {}; ++b) {{", f.KW);
+    k.line("const long iw = ow * {} - {} + b * {};", f.sw, f.pl, f.dw);
+    k.line("d[b] = (iw < 0 || iw >= {}) ? (int8_t){} : xr[iw];", f.W, xz);
+    k.close();
+    k.close();
+    k.line("d += {};", f.KW);
+    k.close();
+    k.close();
+    if (K4 > 0) {
+      k.open("for (size_t i = 0; i < {}; i += 4) {{", K4);
+      k.line("e[i] = stg[i];");
+      k.line("e[i + 1] = stg[i + 2];");
+      k.line("e[i + 2] = stg[i + 1];");
+      k.line("e[i + 3] = stg[i + 3];");
+      k.close();
+    }
+    if (K4 < K) k.line("for (size_t i = {}; i < {}; ++i) e[i] = stg[i];", K4, K);
+    k.close();
+  };
+  auto pixels = [&](int np) {
+    if (np == 2) {
+      gather("p", "col");
+      gather("p + 1", fmt::format("(col + {})", KS));
+    } else {
+      gather("p", "col");
+    }
+    std::vector<std::string> xsn = {"col"};
+    if (np == 2) xsn.push_back(fmt::format("(col + {})", KS));
+    auto block = [&](int nm) {
+      std::vector<std::string> wsn;
+      std::vector<std::vector<std::string>> acc(np);
+      for (int j = 0; j < nm; ++j) wsn.push_back(fmt::format("(x3 + (m + {}) * {})", j, K));
+      for (int i = 0; i < np; ++i)
+        for (int j = 0; j < nm; ++j) {
+          acc[i].push_back(fmt::format("s{}{}", i, j));
+          k.line("int32_t s{}{} = beff[m + {}];", i, j, j);
+        }
+      emit_q8_dot(k, K, xsn, wsn, acc);
+      for (int i = 0; i < np; ++i)
+        for (int j = 0; j < nm; ++j)
+          emit_q8_requant(k, acc[i][j], fmt::format("scl[m + {}]", j), yz, yt,
+                          fmt::format("y0[(m + {}) * {} + p + {}]", j, P, i));
+    };
+    if (f.M >= 2) {
+      k.open("for (size_t m = 0; m < {}; m += 2) {{", (f.M / 2) * 2);
+      block(2);
+      k.close();
+    }
+    if (f.M % 2) {
+      k.open("{{");
+      k.line("const size_t m = {};", f.M - 1);
+      block(1);
+      k.close();
+    }
+  };
+  if (P >= 2) {
+    k.open("for (size_t p = 0; p < {}; p += 2) {{", (P / 2) * 2);
+    pixels(2);
+    k.close();
+  }
+  if (P % 2) {
+    k.open("{{");
+    k.line("const size_t p = {};", P - 1);
+    pixels(1);
+    k.close();
+  }
+}
+
 void emit_qlinear_conv(KernelContext &k) {
+  {
+    QConvFast f = qconv_fast_plan(k.node);
+    if (f.ok) return emit_qlinear_conv_fast(k, f);
+  }
   ConvSpec cs;
   cs.xi = 0;
   cs.wi = 3;
@@ -439,7 +771,7 @@ void register_conv_kernels(KernelRegistry &r) {
   conv.handles_activation = true;
   r.add(conv);
   r.add({"ConvInteger", check_conv_integer, emit_conv_integer, nullptr});
-  r.add({"QLinearConv", check_qlinear_conv, emit_qlinear_conv, nullptr});
+  r.add({"QLinearConv", check_qlinear_conv, emit_qlinear_conv, scratch_qlinear_conv});
   r.add({"ConvTranspose", check_convtranspose, emit_convtranspose, scratch_convtranspose});
 }
 

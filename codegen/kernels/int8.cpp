@@ -11,6 +11,10 @@
 //   QAveragePool(x, x_scale, x_zp, y_scale, y_zp) attrs as AveragePool
 //   QSoftmax(x, x_scale, x_zp, y_scale, y_zp) attrs axis, coerce_2d
 //   QClamp(x) attrs lo, hi
+#include <cctype>
+#include <climits>
+#include <cstdint>
+
 #include <fmt/format.h>
 
 #include "codegen/kernel.h"
@@ -59,7 +63,170 @@ std::string check_qgemm(const ir::Node &n) {
   return "";
 }
 
+std::string upper(std::string s) {
+  for (auto &c : s) c = (char)std::toupper((unsigned char)c);
+  return s;
+}
+
+/// Emits the requantization of int32 expression `acc` with float scale `sc`
+/// and stores it to `dst`.
+void emit_q8_requant(KernelContext &k, const std::string &acc, const std::string &sc, int64_t zp, DType yt,
+                     const std::string &dst) {
+  int lo = yt == DType::U8 ? 0 : -128, hi = yt == DType::U8 ? 255 : 127;
+  k.open("{{");
+  k.line("float v = (float)({}) * {};", acc, sc);
+  k.line("uint32_t u;");
+  k.line("int32_t r;");
+  k.line("v = v < -512.0f ? -512.0f : (v > 512.0f ? 512.0f : v);");
+  k.line("v += 12582912.0f;");
+  k.line("memcpy(&u, &v, 4);");
+  k.line("r = (int32_t)(u & 0x7FFFFFu) - {};", 0x400000 - zp);
+  k.line("{} = ({})(r < {} ? {} : (r > {} ? {} : r));", dst, ir::dtype_ctype(yt), lo, lo, hi, hi);
+  k.close();
+}
+
+std::string int_array(const std::vector<int64_t> &v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s;
+}
+
+/// Emits accumulation of dot products of length K: int16 columns xs[i] (laid
+/// out by emit_q8_col_store: in each full quad of 4 the order is 0, 2, 1, 3,
+/// so that one 32-bit word pairs with SXTB16 of 4 weight bytes) with int8
+/// weight rows ws[j] (natural order) into int32 accumulators acc[i][j].
+void emit_q8_dot(KernelContext &k, int64_t K, const std::vector<std::string> &xs, const std::vector<std::string> &ws,
+                 const std::vector<std::vector<std::string>> &acc) {
+  int64_t K4 = K / 4;
+  std::string P = k.prefix;
+  auto tail = [&](int64_t from) {
+    if (from >= K) return;
+    k.open("for (size_t i = {}; i < {}; ++i) {{", from, K);
+    for (size_t i = 0; i < xs.size(); ++i) k.line("const int32_t xv{} = (int32_t){}[i];", i, xs[i]);
+    for (size_t i = 0; i < xs.size(); ++i)
+      for (size_t j = 0; j < ws.size(); ++j) k.line("{} += xv{} * (int32_t){}[i];", acc[i][j], i, ws[j]);
+    k.close();
+  };
+  if (K4 > 0) {
+    k.line("#if {}_HAS_DSP", upper(P));
+    k.open("for (size_t i = 0; i < {}; i += 4) {{", K4 * 4);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      k.line("uint32_t xa{0}, xb{0};", i);
+      k.line("memcpy(&xa{}, {} + i, 4);", i, xs[i]);
+      k.line("memcpy(&xb{}, {} + i + 2, 4);", i, xs[i]);
+    }
+    for (size_t j = 0; j < ws.size(); ++j) {
+      k.open("{{");
+      k.line("uint32_t w, wa, wb;");
+      k.line("memcpy(&w, {} + i, 4);", ws[j]);
+      k.line("wa = {}_sxtb16(w);", P);
+      k.line("wb = {}_sxtb16_ror8(w);", P);
+      for (size_t i = 0; i < xs.size(); ++i) {
+        k.line("{0} = {1}_smlad(xa{2}, wa, {0});", acc[i][j], P, i);
+        k.line("{0} = {1}_smlad(xb{2}, wb, {0});", acc[i][j], P, i);
+      }
+      k.close();
+    }
+    k.close();
+    k.line("#else");
+    k.open("for (size_t i = 0; i < {}; i += 4) {{", K4 * 4);
+    for (size_t i = 0; i < xs.size(); ++i)
+      k.line("const int32_t xa{0} = {1}[i], xb{0} = {1}[i + 1], xc{0} = {1}[i + 2], xd{0} = {1}[i + 3];", i, xs[i]);
+    for (size_t j = 0; j < ws.size(); ++j) {
+      k.open("{{");
+      k.line("const int32_t wa = {0}[i], wb = {0}[i + 1], wc = {0}[i + 2], wd = {0}[i + 3];", ws[j]);
+      for (size_t i = 0; i < xs.size(); ++i)
+        k.line("{0} += xa{1} * wa + xb{1} * wc + xc{1} * wb + xd{1} * wd;", acc[i][j], i);
+      k.close();
+    }
+    k.close();
+    k.line("#endif");
+  }
+  tail(K4 * 4);
+}
+
+// Fast path (int8 A and B, constant B/scales/zero points/bias, B zero points
+// all 0): sum_p (a_p - za) * b_p + bias = sum_p a_p * b_p + (bias - za * sum_p b_p)
+// with the constant folded per column; A rows are widened to int16 in scratch
+// in the SXTB16 pairing order, the dot products use dual 16-bit MACs on DSP
+// cores (see emit_q8_dot), two columns at a time. Requantization as in
+// emit_q8_requant (bit-identical to rintf + zero point + saturation).
+bool qgemm_fast_ok(const ir::Node &n) {
+  if (n.input(0)->dtype != DType::I8 || n.input(3)->dtype != DType::I8) return false;
+  for (size_t i = 1; i < 9; ++i)
+    if (n.input(i) && !n.input(i)->is_constant()) return false;
+  for (int64_t z : n.input(5)->int_values())
+    if (z != 0) return false;
+  return n.output(0)->numel() > 0;
+}
+
+int64_t scratch_qgemm(const ir::Node &n) {
+  if (!qgemm_fast_ok(n)) return 0;
+  return ((n.input(0)->shape[1] + 3) / 4) * 4 * 2;
+}
+
+void emit_qgemm_fast(KernelContext &k) {
+  const ir::Node &n = k.node;
+  const ir::Value &a = k.vin(0), &b = k.vin(3), &y = k.vout(0);
+  int64_t M = a.shape[0], K = a.shape[1], N = b.shape[0], K4 = (K / 4) * 4;
+  int64_t za = n.input(2)->int_values()[0], yz = n.input(7)->int_values()[0];
+  float as = (float)n.input(1)->float_values()[0], ys = (float)n.input(6)->float_values()[0];
+  std::vector<double> bs = n.input(4)->float_values();
+  std::vector<int64_t> bv = n.input(3)->int_values();
+  std::vector<int64_t> bias = n.input(8) ? n.input(8)->int_values() : std::vector<int64_t>(N, 0);
+  std::vector<int64_t> beff(N);
+  std::string scl;
+  for (int64_t j = 0; j < N; ++j) {
+    int64_t sb = 0;
+    for (int64_t p = 0; p < K; ++p) sb += bv[j * K + p];
+    beff[j] = bias[j] - za * sb;
+    if (beff[j] < INT32_MIN || beff[j] > INT32_MAX) throw ir::CompileError(n, "bias out of int32 range");
+    float s = as * (float)bs[bs.size() > 1 ? j : 0];
+    s = s / ys;
+    scl += (j ? ", " : "") + c_float_literal(s);
+  }
+  k.line("static const int32_t beff[{}] = {{{}}};", N, int_array(beff));
+  k.line("static const float scl[{}] = {{{}}};", N, scl);
+  k.line("int16_t *col = (int16_t *)(void *)scratch;");
+  k.open("for (size_t i = 0; i < {}; ++i) {{", M);
+  k.line("const int8_t *ai = x0 + i * {};", K);
+  if (K4 > 0) {
+    k.open("for (size_t p = 0; p < {}; p += 4) {{", K4);
+    k.line("col[p] = ai[p];");
+    k.line("col[p + 1] = ai[p + 2];");
+    k.line("col[p + 2] = ai[p + 1];");
+    k.line("col[p + 3] = ai[p + 3];");
+    k.close();
+  }
+  if (K4 < K) k.line("for (size_t p = {}; p < {}; ++p) col[p] = ai[p];", K4, K);
+  auto block = [&](int nb) {
+    std::vector<std::string> ws;
+    std::vector<std::vector<std::string>> acc(1);
+    for (int t = 0; t < nb; ++t) {
+      ws.push_back(fmt::format("(x3 + (j + {}) * {})", t, K));
+      acc[0].push_back(fmt::format("s{}", t));
+      k.line("int32_t s{} = beff[j + {}];", t, t);
+    }
+    emit_q8_dot(k, K, {"col"}, ws, acc);
+    for (int t = 0; t < nb; ++t)
+      emit_q8_requant(k, acc[0][t], fmt::format("scl[j + {}]", t), yz, y.dtype, fmt::format("y0[i * {} + j + {}]", N, t));
+  };
+  if (N >= 2) {
+    k.open("for (size_t j = 0; j < {}; j += 2) {{", (N / 2) * 2);
+    block(2);
+    k.close();
+  }
+  if (N % 2) {
+    k.open("{{");
+    k.line("const size_t j = {};", N - 1);
+    block(1);
+    k.close();
+  }
+  k.close();
+}
+
 void emit_qgemm(KernelContext &k) {
+  if (qgemm_fast_ok(k.node)) return emit_qgemm_fast(k);
   const ir::Value &a = k.vin(0), &b = k.vin(3), &y = k.vout(0);
   int64_t M = a.shape[0], K = a.shape[1], N = b.shape[0];
   if (y.numel() == 0) return;
@@ -249,7 +416,7 @@ void emit_qclamp(KernelContext &k) {
 
 void register_int8_kernels(KernelRegistry &r) {
   KernelDef d;
-  d = {"QGemm", check_qgemm, emit_qgemm, nullptr, "tmc"};
+  d = {"QGemm", check_qgemm, emit_qgemm, scratch_qgemm, "tmc"};
   r.add(d);
   d = {"QAdd", check_qadd, emit_qadd, nullptr, "tmc"};
   r.add(d);
