@@ -1,4 +1,5 @@
 #include "compiler/bench.h"
+#include "compiler/process.h"
 
 #include <cctype>
 #include <cstdio>
@@ -35,33 +36,7 @@ constexpr uint32_t kStackPaint = 0xC3A55A3Cu;
 /// measures that (about 14% fewer instructions on float convolutions).
 constexpr const char *kBenchCFlags = "-std=c99 -O2 -ffp-contract=fast";
 
-std::string quote(const std::string &s) {
-  std::string r = "'";
-  for (char c : s) {
-    if (c == '\'') r += "'\\''";
-    else r += c;
-  }
-  return r + "'";
-}
 
-/// Runs `cmd` through the shell (stdin /dev/null, stderr into *output).
-int run_command(const std::string &cmd, std::string *output) {
-  std::string full = "exec 2>&1; ( " + cmd + " ) </dev/null";
-  FILE *p = popen(full.c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) output->append(buf, n);
-  int st = pclose(p);
-  if (st == -1) return -1;
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
-
-std::string env_or(const char *var, const char *fallback) {
-  const char *v = std::getenv(var);
-  return v && *v ? v : fallback;
-}
 
 std::string upper(std::string s) {
   for (char &c : s) c = (char)std::toupper((unsigned char)c);
@@ -219,16 +194,16 @@ Image build_image(Ctx &c, const std::string &sub, const std::string &name, const
   fs::path h = d / (name + "_bench_harness.c");
   write_file(h, harness);
   std::string sources;
-  for (auto &f : c_files) sources += " " + quote((d / f).string());
-  sources += " " + quote(h.string()) + " " + quote((c.stubs / "startup.c").string()) + " " +
-             quote((c.stubs / "tmc_semihost.c").string());
+  for (auto &f : c_files) sources += " " + shell_quote((d / f).string());
+  sources += " " + shell_quote(h.string()) + " " + shell_quote((c.stubs / "startup.c").string()) + " " +
+             shell_quote((c.stubs / "tmc_semihost.c").string());
   Image im;
   im.elf = (d / (name + "_" + c.tc->core + ".elf")).string();
   std::string cmd = fmt::format(
       "{} {} {} -Wall -Wextra -Werror -pedantic -ffunction-sections -fdata-sections -I{} -I{} {}{} "
       "-T {}.ld -L{} -nostartfiles --specs=nano.specs -Wl,--gc-sections -Wl,-Map={} {} -lm -o {}",
-      quote(c.cc), c.tc->gcc_flags, kBenchCFlags, quote(d.string()), quote(c.stubs.string()), extra, sources, c.tc->machine,
-      quote(c.stubs.string()), quote(im.elf + ".map"), c.cflags, quote(im.elf));
+      shell_quote(c.cc), c.tc->gcc_flags, kBenchCFlags, shell_quote(d.string()), shell_quote(c.stubs.string()), extra, sources, c.tc->machine,
+      shell_quote(c.stubs.string()), shell_quote(im.elf + ".map"), c.cflags, shell_quote(im.elf));
   std::string out;
   c.log += "$ " + cmd + "\n";
   int rc = run_command(cmd, &out);
@@ -243,7 +218,7 @@ Image build_image(Ctx &c, const std::string &sub, const std::string &name, const
   // Footprint: allocated sections with contents loaded from the image = flash;
   // .data + .bss = static RAM (the stack reservation and .extram excluded).
   out.clear();
-  cmd = quote(cross_tool(c.cc, "objdump")) + " -h " + quote(im.elf);
+  cmd = shell_quote(cross_tool(c.cc, "objdump")) + " -h " + shell_quote(im.elf);
   if (run_command(cmd, &out) != 0) throw BenchError(kExitBuildOrRunError, "objdump failed:\n" + out);
   {
     std::istringstream in(out);
@@ -261,7 +236,7 @@ Image build_image(Ctx &c, const std::string &sub, const std::string &name, const
     }
   }
   out.clear();
-  cmd = quote(cross_tool(c.cc, "nm")) + " " + quote(im.elf);
+  cmd = shell_quote(cross_tool(c.cc, "nm")) + " " + shell_quote(im.elf);
   if (run_command(cmd, &out) != 0) throw BenchError(kExitBuildOrRunError, "nm failed:\n" + out);
   std::istringstream in(out);
   std::string line;
@@ -292,7 +267,7 @@ Run run_image(Ctx &c, const Image &im, const std::string &entry, bool marks) {
   args += ",out=" + result;
   std::string cmd = fmt::format("timeout --kill-after=5 {} {} -M {} -nographic -monitor none -serial null "
                                 "-semihosting-config enable=on,target=native -plugin {} -kernel {}",
-                                c.timeout, quote(c.qemu), c.tc->machine, quote(args), quote(im.elf));
+                                c.timeout, shell_quote(c.qemu), c.tc->machine, shell_quote(args), shell_quote(im.elf));
   std::string out;
   c.log += "$ " + cmd + "\n";
   int rc = run_command(cmd, &out);
@@ -479,7 +454,7 @@ int run_bench(const BenchOptions &o) {
     fs::path psrc = dir / "tmc_icount.c";
     write_file(psrc, kTmcIcountPluginSource);
     c.plugin = (dir / "tmc_icount.so").string();
-    std::string cmd = fmt::format("{} -shared -fPIC -O2 -o {} {}", quote(c.host_cc), quote(c.plugin), quote(psrc.string()));
+    std::string cmd = fmt::format("{} -shared -fPIC -O2 -o {} {}", shell_quote(c.host_cc), shell_quote(c.plugin), shell_quote(psrc.string()));
     std::string out;
     c.log += "$ " + cmd + "\n";
     if (run_command(cmd, &out) != 0)
@@ -518,7 +493,7 @@ int run_bench(const BenchOptions &o) {
                              "  ((event) == 0 ? tmc_bench_layer_begin() : tmc_bench_layer_end())\n",
                              U));
       lim = build_image(c, "layers", name, {name + ".c"}, harness_source(name, in_bytes, out_bytes, name + "_run"),
-                        "-include " + quote((dir / "layers" / "tmc_bench_hooks.h").string()) + " ");
+                        "-include " + shell_quote((dir / "layers" / "tmc_bench_hooks.h").string()) + " ");
       lrun = run_image(c, lim, name + "_run", true);
       layers = parse_layers(c_text, name, *pr.graph);
       // Segments: window opening, then begin(0), end(0), begin(1), end(1), ...

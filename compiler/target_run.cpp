@@ -1,4 +1,5 @@
 #include "compiler/target_run.h"
+#include "compiler/process.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -52,35 +53,7 @@ const std::vector<std::pair<std::string, std::string>> &cortex_m_stub_files() {
 
 namespace {
 
-std::string shell_quote(const std::string &s) {
-  std::string r = "'";
-  for (char c : s) {
-    if (c == '\'') r += "'\\''";
-    else r += c;
-  }
-  return r + "'";
-}
 
-/// Runs `cmd` through the shell with stdin from /dev/null; stdout and stderr
-/// go to *output. Returns the exit status, 128 + signal, or -1.
-int run_command(const std::string &cmd, std::string *output) {
-  // The outer shell's stderr too, so "Aborted" & co. reach the log.
-  std::string full = "exec 2>&1; ( " + cmd + " ) </dev/null";
-  FILE *p = popen(full.c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) output->append(buf, n);
-  int st = pclose(p);
-  if (st == -1) return -1;
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
-
-std::string env_or(const char *var, const char *fallback) {
-  const char *v = std::getenv(var);
-  return v && *v ? v : fallback;
-}
 
 std::string upper(std::string s) {
   for (char &c : s) c = (char)std::toupper((unsigned char)c);

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sys/wait.h>
 
+#include "compiler/process.h"
 #include "compiler/target_run.h"
 #include "compiler/tensor_io.h"
 #include "ir/graph.h"
@@ -19,28 +20,7 @@ namespace tmc::driver {
 
 using ir::DType;
 
-static std::string shell_quote(const std::string &s) {
-  std::string r = "'";
-  for (char c : s) {
-    if (c == '\'') r += "'\\''";
-    else r += c;
-  }
-  return r + "'";
-}
 
-static int run_command(const std::string &cmd, std::string *output) {
-  std::string full = cmd + " 2>&1";
-  FILE *p = popen(full.c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-    if (output) output->append(buf, n);
-  int st = pclose(p);
-  if (st == -1) return -1;
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
 
 template <typename T> static T get(const ir::Bytes &b, int64_t i) {
   T v;
