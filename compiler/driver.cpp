@@ -67,7 +67,7 @@ std::unique_ptr<ir::Graph> load_and_optimize(const CompileOptions &opts,
   // with ONNX shape inference and run the pipeline again.
   for (int round = 0; round < 4; ++round) {
     passes::PassManager pm;
-    passes::add_default_pipeline(pm);
+    passes::add_default_pipeline(pm, opts.int8_semantics);
     pm.disable(opts.disabled_passes);
     pm.dump_after(opts.dump_ir_after, opts.dump_os);
     pm.run(*g);

@@ -34,6 +34,8 @@ struct CompileOptions {
   Layout layout = Layout::Auto;
   /// Overrides of the board's flash / RAM budgets in bytes (-1 = board's).
   int64_t flash_budget = -1, ram_budget = -1;
+  /// Integer arithmetic of quantized ops: "onnx" (ONNX Runtime) or "tflite".
+  std::string int8_semantics = "onnx";
 };
 
 /// Flash and RAM estimates against a budget (a board's, or --flash-budget /

@@ -48,6 +48,11 @@ static cl::opt<driver::Layout> LayoutOpt(
                clEnumValN(driver::Layout::NCHW, "nchw", "keep the graph's NCHW layout"),
                clEnumValN(driver::Layout::NHWC, "nhwc", "channels-last wherever possible")),
     cl::sub(CompileCmd), cl::sub(InspectCmd), cl::sub(VerifyCmd), cl::cat(Cat));
+static cl::opt<std::string> Int8Semantics("int8-semantics",
+                                          cl::desc("Integer arithmetic of quantized ops: onnx (ONNX Runtime, default) or "
+                                                   "tflite (TFLite reference kernels)"),
+                                          cl::init("onnx"), cl::sub(CompileCmd), cl::sub(InspectCmd),
+                                          cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<bool> DumpIRFinal("dump-ir", cl::desc("Print the final IR"), cl::sub(CompileCmd),
                                  cl::sub(InspectCmd), cl::cat(Cat));
 static cl::opt<bool> IOInArena("io-in-arena", cl::desc("Place graph inputs and outputs in the arena"),
@@ -113,6 +118,9 @@ static driver::CompileOptions common_options() {
   if (ArenaSection.getNumOccurrences()) o.arena_section = ArenaSection.getValue();
   o.profiling = Profile;
   o.layout = LayoutOpt;
+  if (Int8Semantics != "onnx" && Int8Semantics != "tflite")
+    throw ir::CompileError("--int8-semantics expects onnx or tflite; got '" + Int8Semantics.getValue() + "'");
+  o.int8_semantics = Int8Semantics;
   o.flash_budget = FlashBudget;
   o.ram_budget = RamBudget;
   if (!o.dump_ir_after.empty()) o.dump_os = &std::cout;

@@ -7,6 +7,11 @@
 //   Conv                     x [N,H,W,C], y [N,OH,OW,M], weights pre-permuted
 //                            by this pass to [M][KH][KW][C/group] (shape
 //                            [M,KH,KW,C/group], "OHWI"), bias [M] unchanged;
+//                            the weight bytes are further packed for the
+//                            kernel as the node attribute tmc_weight_layout
+//                            says (see permute_conv_weights): "O4HWI4" for
+//                            group 1 (blocks of 4 output channels, innermost),
+//                            "HWO" for depthwise, "OHWI" otherwise;
 //   MaxPool (no indices), AveragePool, GlobalAveragePool, GlobalMaxPool
 //                            x [N,H,W,C], y [N,OH,OW,C] (global: [N,1,1,C]).
 // All attributes (pads, strides, kernel_shape...) keep their ONNX meaning
@@ -223,17 +228,36 @@ Value *permute_constant(ir::Graph &g, const Value *v) {
   return g.add_constant_of<float>(g.unique_name(v->name + "_nhwc"), DType::F32, to_nhwc(s4), out);
 }
 
-/// Conv weights [M][Cg][KH][KW] -> [M][KH][KW][Cg].
-Value *permute_conv_weights(ir::Graph &g, const Value *w) {
+/// Conv weights [M][Cg][KH][KW] -> the packed NHWC-kernel layout, recorded in
+/// the node attribute tmc_weight_layout (the Value keeps shape [M,KH,KW,Cg]):
+///   "O4HWI4" (group 1): output channels in blocks of 4 (last block M % 4),
+///            block m0 at offset m0*KH*KW*Cg laid out [KH][KW][Cg][mb];
+///   "HWO"    (depthwise, Cg == 1 and group == M): [KH][KW][M];
+///   "OHWI"   (other grouped convs): [M][KH][KW][Cg].
+Value *permute_conv_weights(ir::Graph &g, Node *n, const Value *w) {
   int64_t M = w->shape[0], Cg = w->shape[1], KH = w->shape[2], KW = w->shape[3];
+  int64_t G = n->attr_int("group", 1);
+  std::string layout = G == 1 ? "O4HWI4" : (Cg == 1 && G == M) ? "HWO" : "OHWI";
   const float *src = w->as<float>();
   std::vector<float> out((size_t)w->numel());
   for (int64_t m = 0; m < M; ++m)
     for (int64_t c = 0; c < Cg; ++c)
       for (int64_t h = 0; h < KH; ++h)
-        for (int64_t x = 0; x < KW; ++x)
-          out[(size_t)(((m * KH + h) * KW + x) * Cg + c)] = src[(size_t)(((m * Cg + c) * KH + h) * KW + x)];
-  return g.add_constant_of<float>(g.unique_name(w->name + "_ohwi"), DType::F32, {M, KH, KW, Cg}, out);
+        for (int64_t x = 0; x < KW; ++x) {
+          int64_t dst;
+          if (layout == "O4HWI4") {
+            int64_t m0 = m / 4 * 4, mb = std::min<int64_t>(4, M - m0);
+            dst = m0 * KH * KW * Cg + ((h * KW + x) * Cg + c) * mb + (m - m0);
+          } else if (layout == "HWO") {
+            dst = (h * KW + x) * M + m;
+          } else {
+            dst = ((m * KH + h) * KW + x) * Cg + c;
+          }
+          out[(size_t)dst] = src[(size_t)(((m * Cg + c) * KH + h) * KW + x)];
+        }
+  n->attrs["tmc_weight_layout"] = layout;
+  return g.add_constant_of<float>(g.unique_name(w->name + "_" + (layout == "OHWI" ? "ohwi" : layout)), DType::F32,
+                                  {M, KH, KW, Cg}, out);
 }
 
 /// True if permuting dims of `s` by `perm` moves no byte (only size-1 dims move).
@@ -313,7 +337,7 @@ public:
       }
       switch (k) {
       case Kind::Conv:
-        n->inputs[1] = permute_conv_weights(g, n->input(1));
+        n->inputs[1] = permute_conv_weights(g, n, n->input(1));
         n->attrs["tmc_layout"] = std::string("NHWC");
         break;
       case Kind::Pool: n->attrs["tmc_layout"] = std::string("NHWC"); break;

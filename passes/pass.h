@@ -57,7 +57,9 @@ std::unique_ptr<Pass> create_remove_identity_pass();   // remove_identity.cpp
 std::unique_ptr<Pass> create_constant_folding_pass();  // constant_folding.cpp
 std::unique_ptr<Pass> create_shape_folding_pass();     // shape_folding.cpp
 std::unique_ptr<Pass> create_dead_code_elimination_pass(); // dead_code_elimination.cpp
-std::unique_ptr<Pass> create_quantize_folding_pass();      // quantize_folding.cpp
+/// `int8_semantics`: "onnx" (ORT float requantization) or "tflite" (TFLite
+/// fixed-point kernels; the integer nodes get attribute tmc_int8_semantics).
+std::unique_ptr<Pass> create_quantize_folding_pass(const std::string &int8_semantics = "onnx"); // quantize_folding.cpp
 std::unique_ptr<Pass> create_layout_channels_last_pass();  // layout_channels_last.cpp
 std::unique_ptr<Pass> create_prepack_gemm_weights_pass();  // prepack_gemm_weights.cpp
 // Fusion and simplification (float32 graphs; helpers in rewrite_utils.h).
@@ -76,6 +78,6 @@ bool op_removed_by_passes(const ir::Node &n);
 std::set<std::string> fusion_pass_names();
 
 /// The default pipeline, in order.
-void add_default_pipeline(PassManager &pm);
+void add_default_pipeline(PassManager &pm, const std::string &int8_semantics = "onnx");
 
 } // namespace tmc::passes

@@ -43,10 +43,10 @@ std::set<std::string> fusion_pass_names() {
           "fuse-activation", "layout-channels-last"};
 }
 
-void add_default_pipeline(PassManager &pm) {
+void add_default_pipeline(PassManager &pm, const std::string &int8_semantics) {
   pm.add(create_remove_identity_pass());
   pm.add(create_shape_folding_pass());
-  pm.add(create_quantize_folding_pass()); // before constant folding dequantizes weights
+  pm.add(create_quantize_folding_pass(int8_semantics)); // before constant folding dequantizes weights
   pm.add(create_constant_folding_pass());
   pm.add(create_remove_identity_pass());
   pm.add(create_simplify_transpose_reshape_pass());

@@ -14,7 +14,9 @@
 // quantization is monotone, Q(clip(v, a, b)) == clamp(Q(v), Q(a), Q(b)); when
 // that clamp is not the plain saturation of the output type a tmc::QClamp
 // node is added after the integer op.
-// Requantization follows ONNX Runtime (codegen/kernels/int8.cpp). The pass
+// Requantization follows ONNX Runtime (codegen/kernels/int8.cpp), or, with
+// --int8-semantics tflite, TFLite's fixed-point reference kernels: the integer
+// nodes then carry the attribute tmc_int8_semantics = "tflite". The pass
 // runs before constant folding, so DequantizeLinear of constant weights is
 // still visible. Ops that read a DequantizeLinear and feed a QuantizeLinear
 // but cannot be folded stay float islands, with a warning on stderr.
@@ -165,12 +167,14 @@ ir::Value *zp_value(ir::Graph &g, const QInfo &qi, DType t) {
 
 class QuantizeFolding : public Pass {
 public:
+  explicit QuantizeFolding(std::string semantics) : semantics_(std::move(semantics)) {}
   const char *name() const override { return "quantize-folding"; }
   bool run(ir::Graph &g) override;
 
 private:
   ir::Graph *g_ = nullptr;
   std::string why_;
+  std::string semantics_; ///< "onnx" or "tflite"
 
   bool fail(const std::string &w) {
     why_ = w;
@@ -195,6 +199,8 @@ private:
 void QuantizeFolding::finish(ir::Node *n, ir::Node *orig, OutSide &os) {
   ir::Graph &g = *g_;
   ir::Value *y = os.q.q;
+  // The integer kernels read this to pick TFLite's fixed-point arithmetic.
+  if (semantics_ == "tflite" && orig->op != n->op) n->attrs["tmc_int8_semantics"] = std::string("tflite");
   if (os.clamp) {
     ir::Value *t = g.add_value(g.unique_name(y->name + "_unclamped"), y->dtype, y->shape);
     t->shape_known = y->shape_known;
@@ -489,5 +495,7 @@ bool QuantizeFolding::run(ir::Graph &g) {
 }
 
 } // namespace
-std::unique_ptr<Pass> create_quantize_folding_pass() { return std::make_unique<QuantizeFolding>(); }
+std::unique_ptr<Pass> create_quantize_folding_pass(const std::string &int8_semantics) {
+  return std::make_unique<QuantizeFolding>(int8_semantics);
+}
 } // namespace tmc::passes

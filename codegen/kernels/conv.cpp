@@ -14,6 +14,7 @@
 
 #include "codegen/kernel.h"
 #include "codegen/kernels/common.h"
+#include "codegen/kernels/conv_float_nhwc.h"
 #include "codegen/kernels/int8_emit.h"
 #include "codegen/kernels/window.h"
 
@@ -133,83 +134,8 @@ std::string check_conv_common(const ir::Node &n, size_t xi, size_t wi) {
   return "";
 }
 
-// ---------------------------------------------------------------- Conv, NHWC
-// tmc_layout = "NHWC" (set by the layout-channels-last pass): x [N,H,W,C],
-// y [N,OH,OW,M], weights [M][KH][KW][C/group], bias [M]. Per output pixel and
-// output channel, the taps are visited row by row and the input channels of
-// one tap are contiguous in both x and w (a plain dot product).
+// Conv in NHWC layout (float32): codegen/kernels/conv_float_nhwc.cpp
 bool is_nhwc(const ir::Node &n) { return n.attr_string("tmc_layout", "") == "NHWC"; }
-
-Geometry conv_nhwc_geometry(const ir::Node &n) {
-  const ir::Value *x = n.input(0), *w = n.input(1), *y = n.output(0);
-  Geometry g;
-  g.nd = 2;
-  g.in = {x->shape[1], x->shape[2]};
-  g.out = {y->shape[1], y->shape[2]};
-  g.kernel = {w->shape[1], w->shape[2]};
-  strides_dils(n, g);
-  conv_pads(n, g);
-  return g;
-}
-
-std::string check_conv_nhwc(const ir::Node &n) {
-  const ir::Value *x = n.input(0), *w = n.input(1), *y = n.output(0);
-  if (x->dtype != DType::F32 || w->dtype != DType::F32 || y->dtype != DType::F32)
-    return "NHWC layout: only float32 is supported";
-  if (x->rank() != 4 || w->rank() != 4 || y->rank() != 4) return "NHWC layout: only 2-D convolutions";
-  int64_t G = n.attr_int("group", 1), C = x->shape[3], M = w->shape[0];
-  if (G < 1 || C % G || M % G || w->shape[3] * G != C || y->shape[3] != M) return "channel counts do not match 'group'";
-  if (n.input(2) && n.input(2)->numel() != M) return "bias size does not match";
-  auto ks = n.attr_ints("kernel_shape");
-  if (!ks.empty() && ks != std::vector<int64_t>{w->shape[1], w->shape[2]})
-    return "kernel_shape does not match the weight shape";
-  conv_nhwc_geometry(n);
-  return "";
-}
-
-void emit_conv_nhwc(KernelContext &k) {
-  const ir::Node &n = k.node;
-  const ir::Value &x = k.vin(0), &w = k.vin(1), &y = k.vout(0);
-  Geometry g = conv_nhwc_geometry(n);
-  int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
-  int64_t OH = y.shape[1], OW = y.shape[2], M = y.shape[3];
-  int64_t KH = w.shape[1], KW = w.shape[2], Cg = w.shape[3];
-  int64_t G = n.attr_int("group", 1), Mg = M / G;
-  if (y.numel() == 0) return;
-  bool bias = k.has_in(2);
-  k.open("for (size_t n = 0; n < {}; ++n) {{", N);
-  k.line("const float *xn = x0 + n * {};", H * W * C);
-  k.open("for (long o0 = 0; o0 < {}; ++o0) {{", OH);
-  Win w0 = emit_window_range(k, 0, "o0", OH, g.stride[0], g.pad_begin[0], g.dil[0], KH, H);
-  k.open("for (long o1 = 0; o1 < {}; ++o1) {{", OW);
-  Win w1 = emit_window_range(k, 1, "o1", OW, g.stride[1], g.pad_begin[1], g.dil[1], KW, W);
-  k.line("float *yp = y0 + ((n * {} + (size_t)o0) * {} + (size_t)o1) * {};", OH, OW, M);
-  k.open("for (size_t m = 0; m < {}; ++m) {{", M);
-  if (G == 1) k.line("const float *xg = xn;");
-  else if (Mg == 1) k.line("const float *xg = xn + m * {};", Cg);
-  else k.line("const float *xg = xn + (m / {}) * {};", Mg, Cg);
-  k.line("const float *wm = x1 + m * {};", KH * KW * Cg);
-  k.line("float s = {};", bias ? "x2[m]" : "0.0f");
-  k.open("for (long k0 = {}; k0 < {}; ++k0) {{", w0.lo, w0.hi);
-  k.line("const float *xr = xg + ({}) * {};", w0.coord("k0"), W * C);
-  k.line("const float *wr = wm + k0 * {};", KW * Cg);
-  k.open("for (long k1 = {}; k1 < {}; ++k1) {{", w1.lo, w1.hi);
-  if (Cg == 1) {
-    k.line("s += xr[({}) * {}] * wr[k1];", w1.coord("k1"), C);
-  } else {
-    k.line("const float *xp = xr + ({}) * {};", w1.coord("k1"), C);
-    k.line("const float *wp = wr + k1 * {};", Cg);
-    k.line("for (size_t c = 0; c < {}; ++c) s += xp[c] * wp[c];", Cg);
-  }
-  k.close(); // k1
-  k.close(); // k0
-  if (has_fused_activation(k.node)) k.line("yp[m] = {};", fused_activation_expr(k.node, "s"));
-  else k.line("yp[m] = s;");
-  k.close(); // m
-  k.close(); // o1
-  k.close(); // o0
-  k.close(); // n
-}
 
 // ---------------------------------------------------------------- Conv
 std::string check_conv(const ir::Node &n) {
@@ -285,6 +211,9 @@ std::string check_qlinear_conv(const ir::Node &n) {
   if (n.input(1)->dtype != DType::F32 || n.input(4)->dtype != DType::F32 || n.input(6)->dtype != DType::F32)
     return "scales must be float32";
   if (n.input(8) && n.input(8)->dtype != DType::I32) return "bias must be int32";
+  if (tflite_semantics(n))
+    for (size_t i : {1, 2, 4, 6, 7})
+      if (!n.input(i)->is_constant()) return "--int8-semantics tflite needs constant scales and zero points";
   return check_conv_common(n, 0, 3);
 }
 
@@ -392,7 +321,10 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
     scl += (m ? ", " : "") + c_float_literal(s);
   }
   k.line("static const int32_t beff[{}] = {{{}}};", f.M, int_array(beff));
-  k.line("static const float scl[{}] = {{{}}};", f.M, scl);
+  // --int8-semantics tflite: Q31 multipliers and shifts instead of float scales.
+  const bool tfl = tflite_semantics(n);
+  if (tfl) emit_tflite_multipliers(k, "tq", xs, wsv, ys, f.M);
+  else k.line("static const float scl[{}] = {{{}}};", f.M, scl);
   int64_t P = f.OH * f.OW, HW = f.H * f.W;
   std::string yc = k.ctype_out(0);
   if (f.depthwise) {
@@ -404,7 +336,7 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
     k.line("const int8_t *wc = x3 + c * {};", KK);
     k.line("{} *yc = y0 + c * {};", yc, P);
     k.line("const int32_t b = beff[c];");
-    k.line("const float sc = scl[c];");
+    if (!tfl) k.line("const float sc = scl[c];");
     for (int64_t t = 0; t < KK; ++t) k.line("const int32_t w{0} = (int32_t)wc[{0}];", t);
     k.line("for (size_t h = 0; h < {}; ++h) memcpy(pad + (h + {}) * {} + {}, xc + h * {}, {});", f.H, f.pt, f.PW, f.pl,
            f.W, f.W);
@@ -416,7 +348,8 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
       for (int64_t b = 0; b < f.KW; ++b)
         sum += fmt::format(" + (int32_t)r[{}] * w{}", a * f.dh * f.PW + b * f.dw, a * f.KW + b);
     k.line("const int32_t s = {};", sum);
-    emit_q8_requant(k, "s", "sc", yz, yt, fmt::format("yc[oh * {} + ow]", f.OW));
+    if (tfl) emit_q8_requant_tflite(k, "s", "tq_m[c]", "tq_s[c]", yz, yt, fmt::format("yc[oh * {} + ow]", f.OW));
+    else emit_q8_requant(k, "s", "sc", yz, yt, fmt::format("yc[oh * {} + ow]", f.OW));
     k.close();
     k.close();
     k.close();
@@ -502,8 +435,12 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
       emit_q8_dot(k, K, xsn, wsn, acc);
       for (int i = 0; i < np; ++i)
         for (int j = 0; j < nm; ++j)
-          emit_q8_requant(k, acc[i][j], fmt::format("scl[m + {}]", j), yz, yt,
-                          fmt::format("y0[(m + {}) * {} + p + {}]", j, P, i));
+          if (tfl)
+            emit_q8_requant_tflite(k, acc[i][j], fmt::format("tq_m[m + {}]", j), fmt::format("tq_s[m + {}]", j), yz,
+                                   yt, fmt::format("y0[(m + {}) * {} + p + {}]", j, P, i));
+          else
+            emit_q8_requant(k, acc[i][j], fmt::format("scl[m + {}]", j), yz, yt,
+                            fmt::format("y0[(m + {}) * {} + p + {}]", j, P, i));
     };
     if (f.M >= 2) {
       k.open("for (size_t m = 0; m < {}; m += 2) {{", (f.M / 2) * 2);
@@ -543,17 +480,28 @@ void emit_qlinear_conv(KernelContext &k) {
   bool has_b = k.has_in(8);
   DType yt = k.vout(0).dtype;
   int lo = yt == DType::U8 ? 0 : -128, hi = yt == DType::U8 ? 255 : 127;
+  const bool tfl = tflite_semantics(k.node);
+  if (tfl)
+    emit_tflite_multipliers(k, "tq", k.node.input(1)->float_values()[0], k.node.input(4)->float_values(),
+                            k.node.input(6)->float_values()[0], k.vin(3).shape[0]);
   cs.per_channel = [&]() {
     k.line("const int32_t xzp = (int32_t)x2[0];");
     k.line("const int32_t wzp = (int32_t)x5[{}];", wz_pc ? "m" : "0");
-    k.line("const float scale = x1[0] * x4[{}] / x6[0];", ws_pc ? "m" : "0");
-    k.line("const float yzp = (float)x7[0];");
+    if (!tfl) {
+      k.line("const float scale = x1[0] * x4[{}] / x6[0];", ws_pc ? "m" : "0");
+      k.line("const float yzp = (float)x7[0];");
+    }
   };
   cs.ldx = [](const std::string &p, const std::string &i) { return fmt::format("((int32_t){}[{}] - xzp)", p, i); };
   cs.ldw = [](const std::string &p, const std::string &i) { return fmt::format("((int32_t){}[{}] - wzp)", p, i); };
   cs.init = [&]() { return std::string(has_b ? "x8[m]" : "0"); };
   std::string ytc = k.ctype_out(0);
-  cs.store = [&, lo, hi, ytc](const std::string &a) {
+  cs.store = [&, lo, hi, ytc, tfl](const std::string &a) {
+    if (tfl) {
+      k.line("int32_t q = {}({}, tq_m[m], tq_s[m]) + (int32_t)x7[0];", k.helper("tfl_mbqm"), a);
+      k.line("q = q < {0} ? {0} : (q > {1} ? {1} : q);", lo, hi);
+      return fmt::format("({})q", ytc);
+    }
     k.line("float q = rintf((float){} * scale) + yzp;", a);
     k.line("q = q < {0}.0f ? {0}.0f : (q > {1}.0f ? {1}.0f : q);", lo, hi);
     return fmt::format("({})q", ytc);

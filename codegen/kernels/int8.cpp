@@ -11,7 +11,9 @@
 //   QAveragePool(x, x_scale, x_zp, y_scale, y_zp) attrs as AveragePool
 //   QSoftmax(x, x_scale, x_zp, y_scale, y_zp) attrs axis, coerce_2d
 //   QClamp(x) attrs lo, hi
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <climits>
 #include <cstdint>
 
@@ -61,6 +63,9 @@ std::string check_qgemm(const ir::Node &n) {
   if ((n.input(4)->numel() != 1 && n.input(4)->numel() != N) || (n.input(5)->numel() != 1 && n.input(5)->numel() != N))
     return "B quantization must be per-tensor or per-column";
   if (n.input(8) && (n.input(8)->dtype != DType::I32 || n.input(8)->numel() != N)) return "bias must be int32[N]";
+  if (tflite_semantics(n))
+    for (size_t i : {1, 4, 6, 7})
+      if (!n.input(i)->is_constant()) return "--int8-semantics tflite needs constant scales and zero points";
   return "";
 }
 
@@ -106,7 +111,9 @@ void emit_qgemm_fast(KernelContext &k) {
     scl += (j ? ", " : "") + c_float_literal(s);
   }
   k.line("static const int32_t beff[{}] = {{{}}};", N, int_array(beff));
-  k.line("static const float scl[{}] = {{{}}};", N, scl);
+  const bool tfl = tflite_semantics(n);
+  if (tfl) emit_tflite_multipliers(k, "tq", as, bs, ys, N);
+  else k.line("static const float scl[{}] = {{{}}};", N, scl);
   k.line("int16_t *col = (int16_t *)(void *)scratch;");
   k.open("for (size_t i = 0; i < {}; ++i) {{", M);
   k.line("const int8_t *ai = x0 + i * {};", K);
@@ -128,8 +135,14 @@ void emit_qgemm_fast(KernelContext &k) {
       k.line("int32_t s{} = beff[j + {}];", t, t);
     }
     emit_q8_dot(k, K, {"col"}, ws, acc);
-    for (int t = 0; t < nb; ++t)
-      emit_q8_requant(k, acc[0][t], fmt::format("scl[j + {}]", t), yz, y.dtype, fmt::format("y0[i * {} + j + {}]", N, t));
+    for (int t = 0; t < nb; ++t) {
+      if (tfl)
+        emit_q8_requant_tflite(k, acc[0][t], fmt::format("tq_m[j + {}]", t), fmt::format("tq_s[j + {}]", t), yz,
+                               y.dtype, fmt::format("y0[i * {} + j + {}]", N, t));
+      else
+        emit_q8_requant(k, acc[0][t], fmt::format("scl[j + {}]", t), yz, y.dtype,
+                        fmt::format("y0[i * {} + j + {}]", N, t));
+    }
   };
   if (N >= 2) {
     k.open("for (size_t j = 0; j < {}; j += 2) {{", (N / 2) * 2);
@@ -151,19 +164,28 @@ void emit_qgemm(KernelContext &k) {
   int64_t M = a.shape[0], K = a.shape[1], N = b.shape[0];
   if (y.numel() == 0) return;
   bool bs_pc = k.vin(4).numel() > 1, bz_pc = k.vin(5).numel() > 1;
+  const bool tfl = tflite_semantics(k.node);
+  if (tfl)
+    emit_tflite_multipliers(k, "tq", k.node.input(1)->float_values()[0], k.node.input(4)->float_values(),
+                            k.node.input(6)->float_values()[0], N);
   k.line("const int32_t za = (int32_t)x2[0];");
-  k.line("const float yzp = (float)x7[0];");
+  if (!tfl) k.line("const float yzp = (float)x7[0];");
   k.open("for (size_t j = 0; j < {}; ++j) {{", N);
   k.line("const {} *bj = x3 + j * {};", k.ctype_in(3), K);
   k.line("const int32_t zb = (int32_t)x5[{}];", bz_pc ? "j" : "0");
-  k.line("const float scale = x1[0] * x4[{}] / x6[0];", bs_pc ? "j" : "0");
+  if (!tfl) k.line("const float scale = x1[0] * x4[{}] / x6[0];", bs_pc ? "j" : "0");
   k.open("for (size_t i = 0; i < {}; ++i) {{", M);
   k.line("const {} *ai = x0 + i * {};", k.ctype_in(0), K);
   k.line("int32_t s = {};", k.has_in(8) ? "x8[j]" : "0");
-  k.line("float q;");
+  if (!tfl) k.line("float q;");
   k.line("for (size_t p = 0; p < {}; ++p) s += ((int32_t)ai[p] - za) * ((int32_t)bj[p] - zb);", K);
-  k.line("q = rintf((float)s * scale) + yzp;");
-  emit_saturate(k, fmt::format("y0[i * {} + j]", N), "q", y.dtype);
+  if (tfl) {
+    emit_q8_requant_tflite(k, "s", "tq_m[j]", "tq_s[j]", k.node.input(7)->int_values()[0], y.dtype,
+                           fmt::format("y0[i * {} + j]", N));
+  } else {
+    k.line("q = rintf((float)s * scale) + yzp;");
+    emit_saturate(k, fmt::format("y0[i * {} + j]", N), "q", y.dtype);
+  }
   k.close();
   k.close();
 }
@@ -177,10 +199,40 @@ std::string check_qadd(const ir::Node &n) {
   for (size_t i : {1, 2, 4, 5, 6, 7})
     if (n.input(i)->numel() != 1) return "quantization must be per-tensor";
   broadcast_shapes(n, {n.input(0)->shape, n.input(3)->shape});
+  if (tflite_semantics(n))
+    for (size_t i : {1, 2, 4, 5, 6, 7})
+      if (!n.input(i)->is_constant()) return "--int8-semantics tflite needs constant scales and zero points";
   return "";
 }
 
+// TFLite ADD: both inputs offset and shifted left by 20, each rescaled by
+// in_scale / (2 * max_in_scale), summed and requantized with
+// 2 * max_in_scale / (2^20 * out_scale), all multipliers Q31 fixed point.
+void emit_qadd_tflite(KernelContext &k) {
+  const ir::Node &n = k.node;
+  const ir::Value &y = k.vout(0);
+  double sa = n.input(1)->float_values()[0], sb = n.input(4)->float_values()[0], sy = n.input(6)->float_values()[0];
+  int64_t za = n.input(2)->int_values()[0], zb = n.input(5)->int_values()[0], zy = n.input(7)->int_values()[0];
+  double twice_max = 2.0 * std::max(sa, sb);
+  int32_t ma, mb, my;
+  int sha, shb, shy;
+  tflite_quantize_multiplier(sa / twice_max, ma, sha);
+  tflite_quantize_multiplier(sb / twice_max, mb, shb);
+  tflite_quantize_multiplier(twice_max / ((double)(1 << 20) * sy), my, shy);
+  std::string f = k.helper("tfl_mbqm");
+  emit_broadcast_loop(k, y.shape, {k.vin(0).shape, k.vin(3).shape},
+                      [&](const std::vector<std::string> &ix, const std::string &oi) {
+                        k.line("const int32_t va = {}(((int32_t)x0[{}] - {}) * {}, {}, {});", f, ix[0], za, 1 << 20, ma,
+                               sha);
+                        k.line("const int32_t vb = {}(((int32_t)x3[{}] - {}) * {}, {}, {});", f, ix[1], zb, 1 << 20, mb,
+                               shb);
+                        emit_q8_requant_tflite(k, "va + vb", std::to_string(my), std::to_string(shy), zy, y.dtype,
+                                               fmt::format("y0[{}]", oi));
+                      });
+}
+
 void emit_qadd(KernelContext &k) {
+  if (tflite_semantics(k.node)) return emit_qadd_tflite(k);
   const ir::Value &y = k.vout(0);
   k.line("const float sa = x1[0], sb = x4[0], sy = x6[0];");
   k.line("const int32_t za = (int32_t)x2[0], zb = (int32_t)x5[0];");
@@ -231,11 +283,23 @@ void emit_qavgpool(KernelContext &k) {
   int64_t XS = ir::shape_numel(g.in), YS = ir::shape_numel(g.out);
   std::vector<int64_t> istr = strides_of(g.in), ostr = strides_of(g.out);
   if (y.numel() == 0) return;
-  // mean / y_scale = (sum - count * x_zp) * (x_scale / y_scale) / count, in
-  // double so that the result is the exactly rounded real value.
-  k.line("const double ratio = (double)x1[0] / (double)x3[0];");
-  k.line("const int32_t xzp = (int32_t)x2[0];");
-  k.line("const double yzp = (double)x4[0];");
+  // TFLite AVERAGE_POOL (same input and output quantization): the integer sum
+  // divided by the count, rounded half away from zero.
+  bool tfl = tflite_semantics(n);
+  if (tfl) {
+    for (size_t i : {1, 2, 3, 4})
+      if (!n.input(i)->is_constant()) tfl = false;
+    if (tfl && (n.input(1)->float_values()[0] != n.input(3)->float_values()[0] ||
+                n.input(2)->int_values()[0] != n.input(4)->int_values()[0] || x.dtype != y.dtype))
+      tfl = false;
+  }
+  if (!tfl) {
+    // mean / y_scale = (sum - count * x_zp) * (x_scale / y_scale) / count, in
+    // double so that the result is the exactly rounded real value.
+    k.line("const double ratio = (double)x1[0] / (double)x3[0];");
+    k.line("const int32_t xzp = (int32_t)x2[0];");
+    k.line("const double yzp = (double)x4[0];");
+  }
   k.open("for (size_t c = 0; c < {}; ++c) {{", NC);
   k.line("const {} *xc = x0 + c * {};", k.ctype_in(0), XS);
   k.line("{} *yc = y0 + c * {};", k.ctype_out(0), YS);
@@ -257,7 +321,7 @@ void emit_qavgpool(KernelContext &k) {
   }
   k.line("const long cnt = {};", cnt);
   k.line("long s = 0;");
-  k.line("double v;");
+  if (!tfl) k.line("double v;");
   std::string xidx;
   for (size_t d = 0; d < g.nd; ++d) {
     k.open("for (long i{0} = lo{0}; i{0} < hi{0}; ++i{0}) {{", d);
@@ -265,9 +329,16 @@ void emit_qavgpool(KernelContext &k) {
   }
   k.line("s += (long)xc[{}];", xidx);
   for (size_t d = 0; d < g.nd; ++d) k.close();
-  k.line("v = cnt > 0 ? rint((double)(s - cnt * (long)xzp) * ratio / (double)cnt) + yzp : yzp;");
-  k.line("yc[{}] = ({})(v < {}.0 ? {}.0 : (v > {}.0 ? {}.0 : v));", oidx, k.ctype_out(0), qlo(y.dtype), qlo(y.dtype),
-         qhi(y.dtype), qhi(y.dtype));
+  if (tfl) {
+    k.line("const long v = cnt <= 0 ? {} : (s > 0 ? (s + cnt / 2) / cnt : (s - cnt / 2) / cnt);",
+           n.input(4)->int_values()[0]);
+    k.line("yc[{}] = ({})(v < {} ? {} : (v > {} ? {} : v));", oidx, k.ctype_out(0), qlo(y.dtype), qlo(y.dtype),
+           qhi(y.dtype), qhi(y.dtype));
+  } else {
+    k.line("v = cnt > 0 ? rint((double)(s - cnt * (long)xzp) * ratio / (double)cnt) + yzp : yzp;");
+    k.line("yc[{}] = ({})(v < {}.0 ? {}.0 : (v > {}.0 ? {}.0 : v));", oidx, k.ctype_out(0), qlo(y.dtype),
+           qlo(y.dtype), qhi(y.dtype), qhi(y.dtype));
+  }
   for (size_t d = 0; d < g.nd; ++d) k.close();
   k.close();
 }
@@ -284,6 +355,54 @@ std::string check_qsoftmax(const ir::Node &n) {
   return "";
 }
 
+// TFLite int8 SOFTMAX (output scale 1/256, zero point -128): gemmlowp
+// fixed-point exp of the scaled differences (Q5.26), Q12.19 sum, fixed-point
+// reciprocal, as in TFLite's / TFLM's reference kernel. Returns false (ORT
+// arithmetic is used) when the parameters are not those TFLite supports.
+bool emit_qsoftmax_tflite(KernelContext &k, int64_t outer, int64_t D, int64_t inner) {
+  const ir::Node &n = k.node;
+  for (size_t i : {1, 2, 3, 4})
+    if (!n.input(i)->is_constant()) return false;
+  if (k.vout(0).dtype != DType::I8 || n.input(3)->float_values()[0] != 1.0 / 256.0 ||
+      n.input(4)->int_values()[0] != -128 || D >= 512)
+    return false;
+  double sx = n.input(1)->float_values()[0];
+  double real = std::min(sx * (double)(INT64_C(1) << 26), (double)(INT64_C(1) << 31) - 1.0);
+  int32_t mult;
+  int ls;
+  tflite_quantize_multiplier(real, mult, ls);
+  if (ls < 0) return false;
+  int64_t diff_min = -(int64_t)std::floor(31.0 * (double)(INT64_C(1) << 26) / (double)(INT64_C(1) << ls));
+  std::string srdhm = k.helper("tfl_srdhm"), rdpot = k.helper("tfl_rdpot"), expn = k.helper("tfl_exp_neg"),
+              recip = k.helper("tfl_recip");
+  std::string xi = inner == 1 ? "d" : fmt::format("d * {}", inner);
+  k.open("for (size_t o = 0; o < {}; ++o) {{", outer);
+  k.open("for (size_t r = 0; r < {}; ++r) {{", inner);
+  k.line("const {} *xr = x0 + o * {} + r;", k.ctype_in(0), D * inner);
+  k.line("int8_t *yr = y0 + o * {} + r;", D * inner);
+  k.line("int32_t mx = (int32_t)xr[0], sum = 0, sc;");
+  k.line("int nb;");
+  k.line("for (size_t d = 1; d < {}; ++d) if ((int32_t)xr[{}] > mx) mx = (int32_t)xr[{}];", D, xi, xi);
+  k.open("for (size_t d = 0; d < {}; ++d) {{", D);
+  k.line("const int32_t df = (int32_t)xr[{}] - mx;", xi);
+  k.line("if (df >= {}) sum += {}({}({}((int32_t)((uint32_t)df << {}), {})), 12);", diff_min, rdpot, expn, srdhm, ls,
+         mult);
+  k.close();
+  k.line("sc = {}(sum, &nb);", recip);
+  k.open("for (size_t d = 0; d < {}; ++d) {{", D);
+  k.line("const int32_t df = (int32_t)xr[{}] - mx;", xi);
+  k.open("if (df >= {}) {{", diff_min);
+  k.line("const int32_t e = {}({}((int32_t)((uint32_t)df << {}), {}));", expn, srdhm, ls, mult);
+  k.line("const int32_t v = {}({}(sc, e), nb + 23) - 128;", rdpot, srdhm);
+  k.line("yr[{}] = (int8_t)(v > 127 ? 127 : (v < -128 ? -128 : v));", xi);
+  k.close();
+  k.line("else yr[{}] = -128;", xi);
+  k.close();
+  k.close();
+  k.close();
+  return true;
+}
+
 void emit_qsoftmax(KernelContext &k) {
   const ir::Value &x = k.vin(0), &y = k.vout(0);
   int64_t ax = k.node.attr_int("axis", -1);
@@ -295,6 +414,7 @@ void emit_qsoftmax(KernelContext &k) {
     else inner *= x.shape[(size_t)i];
   }
   if (x.numel() == 0) return;
+  if (tflite_semantics(k.node) && emit_qsoftmax_tflite(k, outer, D, inner)) return;
   k.line("const float sx = x1[0], sy = x3[0];");
   k.line("const int32_t xzp = (int32_t)x2[0];");
   k.line("const float yzp = (float)x4[0];");
@@ -335,6 +455,7 @@ void emit_qclamp(KernelContext &k) {
 } // namespace
 
 void register_int8_kernels(KernelRegistry &r) {
+  register_tflite_helpers();
   KernelDef d;
   d = {"QGemm", check_qgemm, emit_qgemm, scratch_qgemm, "tmc"};
   r.add(d);

@@ -1,6 +1,10 @@
 #include "codegen/kernels/int8_emit.h"
 
 #include <cctype>
+#include <cmath>
+#include <cstdint>
+
+#include "codegen/helpers.h"
 #include <fmt/format.h>
 
 namespace tmc::codegen {
@@ -23,6 +27,130 @@ void emit_q8_requant(KernelContext &k, const std::string &acc, const std::string
   k.line("v += 12582912.0f;");
   k.line("memcpy(&u, &v, 4);");
   k.line("r = (int32_t)(u & 0x7FFFFFu) - {};", 0x400000 - zp);
+  k.line("{} = ({})(r < {} ? {} : (r > {} ? {} : r));", dst, ir::dtype_ctype(yt), lo, lo, hi, hi);
+  k.close();
+}
+
+bool tflite_semantics(const ir::Node &n) { return n.attr_string("tmc_int8_semantics", "") == "tflite"; }
+
+void tflite_quantize_multiplier(double m, int32_t &mult, int &shift) {
+  if (m == 0.0) {
+    mult = 0;
+    shift = 0;
+    return;
+  }
+  double q = std::frexp(m, &shift);
+  int64_t qf = (int64_t)std::round(q * 2147483648.0);
+  if (qf == INT64_C(2147483648)) {
+    qf /= 2;
+    ++shift;
+  }
+  if (shift < -31) {
+    shift = 0;
+    qf = 0;
+  }
+  mult = (int32_t)qf;
+}
+
+void emit_tflite_multipliers(KernelContext &k, const std::string &name, double in_s, const std::vector<double> &w_s,
+                             double out_s, int64_t channels) {
+  std::vector<int64_t> m(channels), s(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    int32_t q;
+    int sh;
+    tflite_quantize_multiplier(in_s * w_s[w_s.size() > 1 ? c : 0] / out_s, q, sh);
+    m[c] = q;
+    s[c] = sh;
+  }
+  k.line("static const int32_t {}_m[{}] = {{{}}};", name, channels, int_array(m));
+  k.line("static const int8_t {}_s[{}] = {{{}}};", name, channels, int_array(s));
+}
+
+void register_tflite_helpers() {
+  // SaturatingRoundingDoublingHighMul (gemmlowp).
+  register_helper({"tfl_srdhm", R"(static int32_t @P@_h_tfl_srdhm(int32_t a, int32_t b) {
+  const int64_t ab = (int64_t)a * (int64_t)b;
+  const int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : (1 - (INT64_C(1) << 30));
+  if (a == b && a == INT32_MIN) return INT32_MAX;
+  return (int32_t)((ab + nudge) / (INT64_C(1) << 31));
+}
+)",
+                   {}});
+  // RoundingDivideByPOT: round half away from zero.
+  register_helper({"tfl_rdpot", R"(static int32_t @P@_h_tfl_rdpot(int32_t x, int e) {
+  const int32_t mask = (int32_t)((INT64_C(1) << e) - 1);
+  const int32_t rem = x & mask;
+  const int32_t thr = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> e) + (rem > thr ? 1 : 0);
+}
+)",
+                   {}});
+  // MultiplyByQuantizedMultiplier for m >= 0 (what QuantizeMultiplier gives
+  // for positive scales): the doubling high multiply cannot saturate, and
+  // (x * m + 2^30) >> 31 (floor) equals gemmlowp's rounding (nudge 2^30 or
+  // 1 - 2^30, division truncating toward zero): one SMULL + add + shift.
+  register_helper({"tfl_mbqm", R"(static int32_t @P@_h_tfl_mbqm(int32_t x, int32_t m, int s) {
+  const int rs = s > 0 ? 0 : -s;
+  const int32_t mask = (int32_t)((INT64_C(1) << rs) - 1);
+  int32_t h;
+  if (s > 0) x = (int32_t)((uint32_t)x << s);
+  h = (int32_t)(((int64_t)x * m + (INT64_C(1) << 30)) >> 31);
+  return (h >> rs) + ((h & mask) > (mask >> 1) + (h < 0 ? 1 : 0) ? 1 : 0);
+}
+)",
+                   {}});
+  // gemmlowp exp_on_negative_values for a Q5.26 input, Q0.31 result.
+  register_helper({"tfl_exp_neg", R"(static int32_t @P@_h_tfl_exp_neg(int32_t a) {
+  static const int32_t bm[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+  const int32_t q = (int32_t)(1 << 24);
+  const int32_t amq = (a & (q - 1)) - q;
+  const int32_t rem = amq - a;
+  int32_t x, x2, x3, x4, x4q, t, r;
+  int i;
+  /* exp on [-1/4, 0): Taylor series around -1/8. */
+  x = amq * 32 + (int32_t)(1 << 28);
+  x2 = @P@_h_tfl_srdhm(x, x);
+  x3 = @P@_h_tfl_srdhm(x2, x);
+  x4 = @P@_h_tfl_srdhm(x2, x2);
+  x4q = @P@_h_tfl_rdpot(x4, 2);
+  t = @P@_h_tfl_rdpot(@P@_h_tfl_srdhm(x4q + x3, 715827883) + x2, 1);
+  r = 1895147668 + @P@_h_tfl_srdhm(1895147668, x + t);
+  for (i = 0; i < 7; ++i)
+    if (rem & (int32_t)(1 << (24 + i))) r = @P@_h_tfl_srdhm(r, bm[i]);
+  return a == 0 ? INT32_MAX : r;
+}
+)",
+                   {"tfl_srdhm", "tfl_rdpot"}});
+  // TFLite GetReciprocal of a Q12.19 sum: Q0.31 scale and the bits over unit.
+  register_helper({"tfl_recip", R"(static int32_t @P@_h_tfl_recip(int32_t s, int *bits_over_unit) {
+  int hr = 0;
+  int32_t a, hd, x;
+  int64_t sum;
+  int i;
+  while (hr < 32 && !((uint32_t)s & (UINT32_C(0x80000000) >> hr))) ++hr;
+  *bits_over_unit = 12 - hr;
+  a = (int32_t)(((uint32_t)s << hr) - UINT32_C(0x80000000));
+  sum = (int64_t)a + INT32_MAX;
+  hd = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+  x = 1515870810 + @P@_h_tfl_srdhm(hd, -1010580540);
+  for (i = 0; i < 3; ++i) {
+    const int32_t om = (int32_t)(1 << 29) - @P@_h_tfl_srdhm(hd, x);
+    int32_t p = @P@_h_tfl_srdhm(x, om);
+    p = p > 0x1FFFFFFF ? INT32_MAX : (p < -0x1FFFFFFF ? INT32_MIN : p * 4);
+    x = x + p;
+  }
+  return x > 0x3FFFFFFF ? INT32_MAX : (x < -0x3FFFFFFF ? INT32_MIN : x * 2);
+}
+)",
+                   {"tfl_srdhm"}});
+}
+
+void emit_q8_requant_tflite(KernelContext &k, const std::string &acc, const std::string &mult,
+                            const std::string &shift, int64_t zp, ir::DType yt, const std::string &dst) {
+  int lo = yt == ir::DType::U8 ? 0 : -128, hi = yt == ir::DType::U8 ? 255 : 127;
+  std::string f = k.helper("tfl_mbqm");
+  k.open("{{");
+  k.line("const int32_t r = {}({}, {}, {}) + {};", f, acc, mult, shift, zp);
   k.line("{} = ({})(r < {} ? {} : (r > {} ? {} : r));", dst, ir::dtype_ctype(yt), lo, lo, hi, hi);
   k.close();
 }

@@ -17,6 +17,30 @@ std::string upper(std::string s);
 void emit_q8_requant(KernelContext &k, const std::string &acc, const std::string &sc, int64_t zp, ir::DType yt,
                      const std::string &dst);
 
+// ---- TFLite semantics (--int8-semantics tflite)
+/// True when the quantize-folding pass tagged `n` with tmc_int8_semantics=tflite.
+bool tflite_semantics(const ir::Node &n);
+
+/// TFLite's QuantizeMultiplier: real multiplier `m` (double) -> Q31 `mult`
+/// and power-of-two `shift` (m ~= mult * 2^(shift - 31)).
+void tflite_quantize_multiplier(double m, int32_t &mult, int &shift);
+
+/// Per-channel TFLite multipliers of a conv/FC: M[c] = in_s * w_s[c] / out_s
+/// in double (w_s has 1 or `channels` entries). Emits the constant arrays
+/// `static const int32_t <name>_m[channels]` and `static const int8_t <name>_s[channels]`.
+void emit_tflite_multipliers(KernelContext &k, const std::string &name, double in_s, const std::vector<double> &w_s,
+                             double out_s, int64_t channels);
+
+/// Registers the C helpers of the TFLite arithmetic (called from
+/// register_int8_kernels): tfl_mbqm (MultiplyByQuantizedMultiplier),
+/// tfl_srdhm, tfl_rdpot, tfl_exp_neg, tfl_recip.
+void register_tflite_helpers();
+
+/// Emits dst = clamp(MultiplyByQuantizedMultiplier(acc, mult, shift) + zp):
+/// TFLite's integer requantization (double rounding).
+void emit_q8_requant_tflite(KernelContext &k, const std::string &acc, const std::string &mult,
+                            const std::string &shift, int64_t zp, ir::DType yt, const std::string &dst);
+
 /// "1, 2, 3"
 std::string int_array(const std::vector<int64_t> &v);
 

@@ -3,10 +3,16 @@
 onnx + numpy, with golden outputs from a numpy implementation of ONNX
 Runtime's integer semantics (int32 accumulation; requantization in float32:
 float(acc) * (x_scale * w_scale / y_scale), round half to even, + zero
-point, saturate).
+point, saturate), and from a numpy implementation of TFLite's reference
+integer kernels (`tmc --int8-semantics tflite`: Q31 multipliers with
+SaturatingRoundingDoublingHighMul + RoundingDivideByPOT, ADD with <<20 and
+three rescalings, AVERAGE_POOL rounding half away from zero, gemmlowp
+fixed-point SOFTMAX).
 
-usage: make_qdq_models.py OUTDIR   -> OUTDIR/<name>.onnx, .input.npy, .expected.npy
+usage: make_qdq_models.py OUTDIR
+  -> OUTDIR/<name>.onnx, .input.npy, .expected.npy, .expected_tflite.npy
 """
+import math
 import os
 import sys
 
@@ -15,7 +21,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 F32 = np.float32
-rng = np.random.default_rng(20240611)
+SEED = 20240611
+rng = np.random.default_rng(SEED)
+SEM = "onnx"  # golden semantics: "onnx" (ONNX Runtime) or "tflite"
 
 
 class Builder:
@@ -70,6 +78,113 @@ def requant(acc, scale32, yzp, dt):
     return sat(v, dt)
 
 
+# ---------------------------------------------------------------- TFLite arithmetic
+I32MIN, I32MAX = -2**31, 2**31 - 1
+
+
+def wrap32(x):
+    return ((np.asarray(x, np.int64) + 2**31) % 2**32) - 2**31
+
+
+def tfl_quantize_multiplier(m):
+    """QuantizeMultiplier: real m (double) -> (Q31 multiplier, shift)."""
+    if m == 0.0:
+        return 0, 0
+    q, shift = math.frexp(m)
+    qf = int(math.floor(q * 2**31 + 0.5))  # std::round (q > 0 here; the sum is exact in double)
+    if qf == 2**31:
+        qf //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    return qf, shift
+
+
+def tfl_srdhm(a, b):
+    """SaturatingRoundingDoublingHighMul on int32 values (numpy int64 arrays)."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    ab = a * b
+    n = ab + np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    r = np.where(n >= 0, n >> 31, -((-n) >> 31))
+    return np.where((a == b) & (a == I32MIN), I32MAX, r).astype(np.int64)
+
+
+def tfl_rdpot(x, e):
+    """RoundingDivideByPOT: round half away from zero."""
+    x, e = np.asarray(x, np.int64), np.asarray(e, np.int64)
+    mask = (np.int64(1) << e) - 1
+    rem = x & mask
+    thr = (mask >> 1) + (x < 0)
+    return (x >> e) + (rem > thr)
+
+
+def tfl_mbqm(x, m, s):
+    """MultiplyByQuantizedMultiplier."""
+    s = np.asarray(s, np.int64)
+    x = wrap32(np.asarray(x, np.int64) << np.maximum(s, 0))
+    return tfl_rdpot(tfl_srdhm(x, m), np.maximum(-s, 0))
+
+
+def tfl_requant(acc, xs, ws, ys, yz, dt, shape):
+    """Per-channel TFLite requantization of int32 `acc`; ws: 1 or C scales,
+    broadcast with `shape`."""
+    ws = np.atleast_1d(np.asarray(ws, F32))
+    ms = [tfl_quantize_multiplier(float(F32(xs)) * float(w) / float(F32(ys))) for w in ws]
+    m = np.array([a for a, _ in ms], np.int64).reshape(shape)
+    s = np.array([b for _, b in ms], np.int64).reshape(shape)
+    return sat(tfl_mbqm(acc, m, s) + yz, dt)
+
+
+def tfl_exp_neg(a):
+    """gemmlowp exp_on_negative_values: Q5.26 input (<= 0) -> Q0.31."""
+    a = np.asarray(a, np.int64)
+    q = 1 << 24
+    amq = (a & (q - 1)) - q
+    rem = amq - a
+    x = amq * 32 + (1 << 28)
+    x2 = tfl_srdhm(x, x)
+    x3 = tfl_srdhm(x2, x)
+    x4 = tfl_srdhm(x2, x2)
+    t = tfl_rdpot(tfl_srdhm(tfl_rdpot(x4, 2) + x3, 715827883) + x2, 1)
+    r = 1895147668 + tfl_srdhm(1895147668, x + t)
+    for i, c in enumerate([1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242]):
+        r = np.where(rem & (1 << (24 + i)), tfl_srdhm(r, c), r)
+    return np.where(a == 0, I32MAX, r)
+
+
+def tfl_sat_shift(x, e):
+    """gemmlowp SaturatingRoundingMultiplyByPOT<e> for e > 0."""
+    thr = (1 << (31 - e)) - 1
+    return np.where(x > thr, I32MAX, np.where(x < -thr, I32MIN, x << e))
+
+
+def tfl_recip(s):
+    """TFLite GetReciprocal of a Q12.19 sum -> (Q0.31 scale, num_bits_over_unit)."""
+    s = int(s)
+    hr = 32 - s.bit_length()
+    a = int(wrap32((s << hr) - (1 << 31)))
+    n = a + I32MAX
+    n += 1 if n >= 0 else -1
+    hd = n // 2 if n >= 0 else -((-n) // 2)
+    x = 1515870810 + int(tfl_srdhm(hd, -1010580540))
+    for _ in range(3):
+        om = (1 << 29) - int(tfl_srdhm(hd, x))
+        x = x + int(tfl_sat_shift(tfl_srdhm(x, om), 2))
+    return int(tfl_sat_shift(np.int64(x), 1)), 12 - hr
+
+
+def tfl_softmax_row(row, xs):
+    """TFLite int8 SOFTMAX of one row (output scale 1/256, zero point -128)."""
+    mult, ls = tfl_quantize_multiplier(min(float(F32(xs)) * 2.0**26, 2.0**31 - 1.0))
+    dmin = -math.floor(31.0 * 2**26 / 2**ls)
+    d = row.astype(np.int64) - int(row.max())
+    e = tfl_exp_neg(tfl_srdhm(wrap32(d << ls), mult))
+    total = int(np.where(d >= dmin, tfl_rdpot(e, 12), 0).sum())
+    sc, nb = tfl_recip(total)
+    v = tfl_rdpot(tfl_srdhm(sc, e), nb + 23) - 128
+    return np.where(d >= dmin, np.clip(v, -128, 127), -128).astype(np.int8)
+
+
 def quant_real(v, ys, yzp, dt):
     """Q() of a real scalar (for Relu/Clip bounds)."""
     if np.isinf(v):
@@ -99,7 +214,10 @@ def ref_conv(x, xs, xz, w, ws, wz, ys, yz, b, group, pads, strides, dt, lo=None,
     acc = acc.astype(np.int32)
     wsv = np.broadcast_to(np.asarray(ws, F32), (M,))
     scale = ((F32(xs) * wsv).astype(F32) / F32(ys)).astype(F32).reshape(1, M, 1, 1)
-    y = requant(acc, scale, yz, dt)
+    if SEM == "tflite":
+        y = tfl_requant(acc, xs, wsv, ys, yz, dt, (1, M, 1, 1))
+    else:
+        y = requant(acc, scale, yz, dt)
     if lo is not None:
         y = np.clip(y, lo, hi).astype(dt)
     return y
@@ -110,6 +228,8 @@ def ref_gemm(a, as_, az, bNK, bs, bz, ys, yz, bias, dt):
     if bias is not None:
         acc += bias.reshape(1, -1)
     N = bNK.shape[0]
+    if SEM == "tflite":
+        return tfl_requant(acc.astype(np.int32), as_, np.broadcast_to(np.asarray(bs, F32), (N,)), ys, yz, dt, (1, N))
     scale = ((F32(as_) * np.broadcast_to(np.asarray(bs, F32), (N,))).astype(F32) / F32(ys)).astype(F32)
     return requant(acc.astype(np.int32), scale.reshape(1, N), yz, dt)
 
@@ -130,6 +250,11 @@ def ref_avgpool(x, xs, xz, ys, yz, k, s, pads, dt, include_pad=False):
             else:
                 cnt = (hh - hl) * (wh - wl)
             ssum = x[:, :, hl:hh, wl:wh].astype(np.int64).sum(axis=(2, 3))
+            if SEM == "tflite" and F32(xs) == F32(ys) and xz == yz:
+                # TFLite AVERAGE_POOL: integer mean rounded half away from zero.
+                v = np.where(ssum > 0, (ssum + cnt // 2) // cnt, -((-ssum + cnt // 2) // cnt))
+                y[:, :, oh, ow] = sat(v, dt)
+                continue
             v = np.rint((ssum - cnt * xz).astype(np.float64) * ratio / cnt) + yz
             y[:, :, oh, ow] = sat(v, dt)
     return y
@@ -146,12 +271,23 @@ def ref_maxpool(x, k, s):
 
 
 def ref_add(a, as_, az, b, bs, bz, ys, yz, dt):
+    if SEM == "tflite":
+        tm = 2.0 * max(float(F32(as_)), float(F32(bs)))
+        ma, sa = tfl_quantize_multiplier(float(F32(as_)) / tm)
+        mb, sb = tfl_quantize_multiplier(float(F32(bs)) / tm)
+        my, sy = tfl_quantize_multiplier(tm / (2.0**20 * float(F32(ys))))
+        va = tfl_mbqm((a.astype(np.int64) - az) << 20, ma, sa)
+        vb = tfl_mbqm((b.astype(np.int64) - bz) << 20, mb, sb)
+        return sat(tfl_mbqm(va + vb, my, sy) + yz, dt)
     va = (F32(as_) * (a.astype(np.int32) - az).astype(F32)).astype(F32)
     vb = (F32(bs) * (b.astype(np.int32) - bz).astype(F32)).astype(F32)
     return sat(np.rint(((va + vb).astype(F32) / F32(ys)).astype(F32)).astype(np.float64) + yz, dt)
 
 
 def ref_softmax(x, xs, xz, ys, yz, dt):
+    if SEM == "tflite" and dt == np.int8 and F32(ys) == F32(1.0 / 256) and yz == -128:
+        rows = x.reshape(-1, x.shape[-1])
+        return np.stack([tfl_softmax_row(r, xs) for r in rows]).reshape(x.shape)
     d = (F32(xs) * (x.astype(np.int32) - x.max(axis=-1, keepdims=True)).astype(F32)).astype(F32)
     e = np.exp(d).astype(F32)
     p = (e * (F32(1) / e.sum(axis=-1, keepdims=True, dtype=F32))).astype(F32)
@@ -260,18 +396,52 @@ def model_residual_u8():
     return b.model(t, TensorProto.UINT8, [1, 4, 6, 6], t, TensorProto.UINT8, [1, 5]), x, r5
 
 
-MODELS = {"qdq_cnn": model_cnn, "qdq_residual_u8": model_residual_u8}
+def model_tflite_ops():
+    """int8, the shapes TFLite int8 models have: AveragePool 3x3/2 pads 1 with
+    the same input and output quantization -> Conv 1x1 (per-channel, bias) ->
+    Add(pool, conv) with different scales -> Softmax over the last axis with
+    output scale 1/256, zero point -128."""
+    b = Builder("qdq_tflite_ops")
+    i8 = np.int8
+    x = qrand((1, 4, 7, 7), i8)
+    xs, xz = 0.07, -10
+    t0 = b.dq("input", xs, np.array(xz, i8))
+    p = b.q(b.node("AveragePool", [t0], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]), xs, np.array(xz, i8))
+    r1 = ref_avgpool(x, xs, xz, xs, xz, [3, 3], [2, 2], [1, 1, 1, 1], i8)
+    w1 = qrand((4, 4, 1, 1), i8, -127, 127)
+    w1s = rng.uniform(0.005, 0.02, 4).astype(F32)
+    b1 = rng.integers(-400, 400, 4).astype(np.int32)
+    y1s, y1z = 0.045, 7
+    w = b.dq(b.const("w", w1), w1s, np.zeros(4, i8), axis=0)
+    bb = b.dq(b.const("b", b1), (F32(xs) * w1s).astype(F32), np.zeros(4, np.int32), axis=0)
+    c = b.q(b.node("Conv", [b.dq(p, xs, np.array(xz, i8)), w, bb], kernel_shape=[1, 1]), y1s, np.array(y1z, i8))
+    r2 = ref_conv(r1, xs, xz, w1, w1s, 0, y1s, y1z, b1, 1, [0, 0, 0, 0], [1, 1], i8)
+    y2s, y2z = 0.09, -3
+    a = b.q(b.node("Add", [b.dq(p, xs, np.array(xz, i8)), b.dq(c, y1s, np.array(y1z, i8))]), y2s, np.array(y2z, i8))
+    r3 = ref_add(r1, xs, xz, r2, y1s, y1z, y2s, y2z, i8)
+    ys, yz = 1.0 / 256, np.array(-128, i8)
+    t = b.q(b.node("Softmax", [b.dq(a, y2s, np.array(y2z, i8))], axis=-1), ys, yz)
+    r4 = ref_softmax(r3, y2s, y2z, ys, -128, i8)
+    return b.model(t, TensorProto.INT8, [1, 4, 7, 7], t, TensorProto.INT8, [1, 4, 4, 4]), x, r4
+
+
+MODELS = {"qdq_cnn": model_cnn, "qdq_residual_u8": model_residual_u8, "qdq_tflite_ops": model_tflite_ops}
 
 
 def main():
+    global SEM, rng
     out = sys.argv[1] if len(sys.argv) > 1 else "."
     os.makedirs(out, exist_ok=True)
-    for name, fn in MODELS.items():
-        m, x, y = fn()
-        onnx.save(m, os.path.join(out, name + ".onnx"))
-        np.save(os.path.join(out, name + ".input.npy"), x)
-        np.save(os.path.join(out, name + ".expected.npy"), y)
-        print(name, "output", y.ravel().tolist())
+    for sem, suffix in (("onnx", ".expected.npy"), ("tflite", ".expected_tflite.npy")):
+        # The same models and inputs for both semantics: only the goldens differ.
+        SEM = sem
+        rng = np.random.default_rng(SEED)
+        for name, fn in MODELS.items():
+            m, x, y = fn()
+            onnx.save(m, os.path.join(out, name + ".onnx"))
+            np.save(os.path.join(out, name + ".input.npy"), x)
+            np.save(os.path.join(out, name + suffix), y)
+            print(name, sem, "output", y.ravel().tolist())
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 """End-to-end check of int8 (QDQ) models: builds the models of
 make_qdq_models.py in a temporary directory, then for each one
   * `tmc verify` must match the golden output exactly (integer outputs are
-    compared exactly), and
+    compared exactly), and `tmc verify --int8-semantics tflite` the TFLite
+    golden (numpy emulation of TFLite's integer kernels), and
   * `tmc inspect` must show no float Conv/Gemm/MatMul and no
     QuantizeLinear/DequantizeLinear left (every op was lowered to integer ops),
   * compilation must print no "tmc: warning:" (no float islands).
@@ -30,12 +31,13 @@ def main():
         names = sorted(f[:-5] for f in os.listdir(d) if f.endswith(".onnx"))
         for name in names:
             base = os.path.join(d, name)
-            r = subprocess.run([args.tmc, "verify", base + ".onnx", "--input", base + ".input.npy", "--expected",
-                                base + ".expected.npy"], capture_output=True, text=True)
-            ok = r.returncode == 0 and "PASS" in r.stdout + r.stderr
             msgs = []
-            if not ok:
-                msgs.append("verify failed: " + (r.stdout + r.stderr).strip().splitlines()[-1:][0])
+            for sem, golden in (("onnx", ".expected.npy"), ("tflite", ".expected_tflite.npy")):
+                r = subprocess.run([args.tmc, "verify", base + ".onnx", "--input", base + ".input.npy", "--expected",
+                                    base + golden, "--int8-semantics", sem], capture_output=True, text=True)
+                ok = r.returncode == 0 and "PASS" in r.stdout + r.stderr
+                if not ok:
+                    msgs.append(f"verify ({sem}) failed: " + (r.stdout + r.stderr).strip().splitlines()[-1:][0])
             if "tmc: warning:" in r.stderr:
                 msgs.append("warnings: " + " | ".join(l for l in r.stderr.splitlines() if "warning" in l))
             ins = subprocess.run([args.tmc, "inspect", base + ".onnx"], capture_output=True, text=True)
