@@ -6,6 +6,7 @@
 // bounds checks); dimensions whose windows never leave the input use the full
 // kernel range as literals.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <climits>
 #include <cstdint>
@@ -227,7 +228,8 @@ std::string check_qlinear_conv(const ir::Node &n) {
 // arithmetic in that order) are literals. group == 1 gathers the patches of two
 // output pixels (im2col) and runs a 2x2 register-blocked dot product (dual
 // 16-bit MACs with SMLAD/SXTB16 on DSP cores); depthwise convolutions pad one
-// channel plane at a time and unroll the taps. Requantization is bit-identical
+// channel plane at a time and unroll the taps (two output pixels per step with
+// SMLAD on DSP cores, see emit_qdw_fast). Requantization is bit-identical
 // to rintf((float)acc * scale) + zp saturated: the value is clamped to
 // [-512, 512] (which saturates identically), rounded half-to-even by adding
 // 1.5 * 2^23 in float, and the integer read from the mantissa bits.
@@ -293,11 +295,156 @@ QConvFast qconv_fast_plan(const ir::Node &n) {
 int64_t scratch_qlinear_conv(const ir::Node &n) {
   QConvFast f = qconv_fast_plan(n);
   if (!f.ok) return 0;
-  if (f.depthwise) return f.PH * f.PW;
+  if (f.depthwise) return f.PH * f.PW + 4;
   int64_t KS = ((f.K + 3) / 4) * 4;
   return KS * 2 * 2 + KS;
 }
 
+
+// Depthwise int8 fast path. The channel plane is staged zero-point padded in
+// scratch (plus 4 bytes of slack, set to the zero point, for the word
+// over-read below; the over-read bytes only meet zero weight lanes). On DSP cores
+// output pixels are computed two at a time along a row: for each kernel row
+// the union of the bytes read by both pixels is covered by 32-bit words at
+// offsets 0, 4, 8...; SXTB16 gives the byte pairs (q, q+2) and (q+1, q+3) of
+// a word as int16 lanes, and each pixel accumulates SMLAD with a compile-time
+// packed pair of its taps' weights (0 where a lane is not one of its taps).
+// Every product and sum is exact integer arithmetic (int32 result), so this is
+// bit-identical to the scalar taps of the portable path.
+void emit_qdw_fast(KernelContext &k, const QConvFast &f, bool tfl, int64_t yz, DType yt) {
+  int64_t KK = f.KH * f.KW, P = f.OH * f.OW, HW = f.H * f.W;
+  std::string yc = k.ctype_out(0), Pp = k.prefix;
+  // Structure of a block of np pixels along a row (same for every channel).
+  struct Lane { int64_t a, word; bool odd; };
+  struct Term { int64_t lane, pair; }; // smlad(lane value, pair word)
+  std::vector<std::array<int64_t, 3>> pairs; // (a, tap lo, tap hi), -1 = none
+  auto pair_id = [&](int64_t a, int64_t lo, int64_t hi) {
+    std::array<int64_t, 3> key{a, lo, hi};
+    for (size_t i = 0; i < pairs.size(); ++i)
+      if (pairs[i] == key) return (int64_t)i;
+    pairs.push_back(key);
+    return (int64_t)pairs.size() - 1;
+  };
+  auto plan = [&](int np, std::vector<Lane> &lanes, std::vector<std::vector<Term>> &terms) {
+    terms.assign(np, {});
+    for (int64_t a = 0; a < f.KH; ++a) {
+      int64_t maxo = (np - 1) * f.sw + (f.KW - 1) * f.dw;
+      for (int64_t q = 0; q <= maxo; q += 4)
+        for (int odd = 0; odd < 2; ++odd) {
+          int64_t o0 = q + odd, o1 = q + odd + 2;
+          int64_t lane = -1;
+          for (int i = 0; i < np; ++i) {
+            auto tap = [&](int64_t o) -> int64_t {
+              int64_t d = o - i * f.sw;
+              if (d < 0 || d % f.dw) return -1;
+              d /= f.dw;
+              return d < f.KW ? d : -1;
+            };
+            int64_t lo = tap(o0), hi = tap(o1);
+            if (lo < 0 && hi < 0) continue;
+            if (lane < 0) {
+              lanes.push_back({a, q, odd != 0});
+              lane = (int64_t)lanes.size() - 1;
+            }
+            terms[i].push_back({lane, pair_id(a, lo, hi)});
+          }
+        }
+    }
+  };
+  int64_t OW2 = (f.OW / 2) * 2;
+  std::vector<Lane> lanes2, lanes1;
+  std::vector<std::vector<Term>> terms2, terms1;
+  if (OW2 > 0) plan(2, lanes2, terms2);
+  if (f.OW % 2) plan(1, lanes1, terms1);
+  int64_t NP = (int64_t)pairs.size();
+  k.line("int8_t *pad = (int8_t *)(void *)scratch;");
+  k.line("memset(pad, {}, {});", k.node.input(2)->int_values()[0], f.PH * f.PW + 4);
+  auto requant = [&](const std::string &acc, const std::string &dst) {
+    if (tfl) emit_q8_requant_tflite(k, acc, "tq_m[c]", "tq_s[c]", yz, yt, dst);
+    else emit_q8_requant(k, acc, "sc", yz, yt, dst);
+  };
+  auto chan_head = [&]() {
+    k.line("const int8_t *xc = x0 + c * {};", HW);
+    k.line("{} *yc = y0 + c * {};", yc, P);
+    k.line("const int32_t b = beff[c];");
+    if (!tfl) k.line("const float sc = scl[c];");
+    k.line("for (size_t h = 0; h < {}; ++h) memcpy(pad + (h + {}) * {} + {}, xc + h * {}, {});", f.H, f.pt, f.PW,
+           f.pl, f.W, f.W);
+  };
+  // ---- DSP: packed weight pairs.
+  k.line("#if {}_HAS_DSP", upper(Pp));
+  {
+    k.open("for (size_t c = 0; c < {}; ++c) {{", f.C);
+    chan_head();
+    // Weight pairs packed once per channel (int16 lanes; 0 for no tap).
+    k.line("const int8_t *wc = x3 + c * {};", KK);
+    for (int64_t i = 0; i < NP; ++i) {
+      auto lane = [&](int64_t t) {
+        return t < 0 ? std::string("0u")
+                     : fmt::format("(uint32_t)(uint16_t)(int16_t)wc[{}]", pairs[i][0] * f.KW + t);
+      };
+      if (pairs[i][2] < 0) k.line("const uint32_t q{} = {};", i, lane(pairs[i][1]));
+      else k.line("const uint32_t q{} = {} | ({} << 16);", i, lane(pairs[i][1]), lane(pairs[i][2]));
+    }
+    auto block = [&](int np, const std::vector<Lane> &lanes, const std::vector<std::vector<Term>> &terms,
+                     const std::string &col) {
+      k.open("{{");
+      k.line("const int8_t *r = pad + oh * {} + ({}) * {};", f.sh * f.PW, col, f.sw);
+      for (int i = 0; i < np; ++i) k.line("int32_t s{} = b;", i);
+      // Load each word once, extract only the lanes used.
+      std::vector<std::pair<int64_t, int64_t>> words;
+      for (auto &l : lanes) {
+        std::pair<int64_t, int64_t> key{l.a, l.word};
+        if (std::find(words.begin(), words.end(), key) == words.end()) words.push_back(key);
+      }
+      for (size_t wi = 0; wi < words.size(); ++wi) {
+        k.line("uint32_t u{};", wi);
+        k.line("memcpy(&u{}, r + {}, 4);", wi, words[wi].first * f.dh * f.PW + words[wi].second);
+      }
+      for (size_t li = 0; li < lanes.size(); ++li) {
+        size_t wi = std::find(words.begin(), words.end(), std::make_pair(lanes[li].a, lanes[li].word)) - words.begin();
+        k.line("const uint32_t v{} = {}_sxtb16{}(u{});", li, Pp, lanes[li].odd ? "_ror8" : "", wi);
+      }
+      for (int i = 0; i < np; ++i)
+        for (auto &t : terms[i]) k.line("s{0} = {1}_smlad(v{2}, q{3}, s{0});", i, Pp, t.lane, t.pair);
+      for (int i = 0; i < np; ++i) {
+        std::string dst = fmt::format("yc[oh * {} + {} + {}]", f.OW, col, i), acc = fmt::format("s{}", i);
+        if (tfl) emit_q8_requant_tflite_dsp(k, acc, "tq_m[c]", "tq_s[c]", yz, yt, dst);
+        else emit_q8_requant_dsp(k, acc, "sc", yz, yt, dst);
+      }
+      k.close();
+    };
+    k.open("for (size_t oh = 0; oh < {}; ++oh) {{", f.OH);
+    if (OW2 > 0) {
+      k.open("for (size_t ow = 0; ow < {}; ow += 2) {{", OW2);
+      block(2, lanes2, terms2, "ow");
+      k.close();
+    }
+    if (f.OW % 2) block(1, lanes1, terms1, std::to_string(f.OW - 1));
+    k.close();
+    k.close();
+  }
+  k.line("#else");
+  {
+    k.open("for (size_t c = 0; c < {}; ++c) {{", f.C);
+    chan_head();
+    k.line("const int8_t *wc = x3 + c * {};", KK);
+    for (int64_t t = 0; t < KK; ++t) k.line("const int32_t w{0} = (int32_t)wc[{0}];", t);
+    k.open("for (size_t oh = 0; oh < {}; ++oh) {{", f.OH);
+    k.open("for (size_t ow = 0; ow < {}; ++ow) {{", f.OW);
+    k.line("const int8_t *r = pad + oh * {} + ow * {};", f.sh * f.PW, f.sw);
+    std::string sum = "b";
+    for (int64_t a = 0; a < f.KH; ++a)
+      for (int64_t b = 0; b < f.KW; ++b)
+        sum += fmt::format(" + (int32_t)r[{}] * w{}", a * f.dh * f.PW + b * f.dw, a * f.KW + b);
+    k.line("const int32_t s = {};", sum);
+    requant("s", fmt::format("yc[oh * {} + ow]", f.OW));
+    k.close();
+    k.close();
+    k.close();
+  }
+  k.line("#endif");
+}
 
 void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
   const ir::Node &n = k.node;
@@ -328,31 +475,7 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
   int64_t P = f.OH * f.OW, HW = f.H * f.W;
   std::string yc = k.ctype_out(0);
   if (f.depthwise) {
-    int64_t KK = f.KH * f.KW;
-    k.line("int8_t *pad = (int8_t *)(void *)scratch;");
-    k.line("memset(pad, {}, {});", xz, f.PH * f.PW);
-    k.open("for (size_t c = 0; c < {}; ++c) {{", f.C);
-    k.line("const int8_t *xc = x0 + c * {};", HW);
-    k.line("const int8_t *wc = x3 + c * {};", KK);
-    k.line("{} *yc = y0 + c * {};", yc, P);
-    k.line("const int32_t b = beff[c];");
-    if (!tfl) k.line("const float sc = scl[c];");
-    for (int64_t t = 0; t < KK; ++t) k.line("const int32_t w{0} = (int32_t)wc[{0}];", t);
-    k.line("for (size_t h = 0; h < {}; ++h) memcpy(pad + (h + {}) * {} + {}, xc + h * {}, {});", f.H, f.pt, f.PW, f.pl,
-           f.W, f.W);
-    k.open("for (size_t oh = 0; oh < {}; ++oh) {{", f.OH);
-    k.open("for (size_t ow = 0; ow < {}; ++ow) {{", f.OW);
-    k.line("const int8_t *r = pad + oh * {} + ow * {};", f.sh * f.PW, f.sw);
-    std::string sum = "b";
-    for (int64_t a = 0; a < f.KH; ++a)
-      for (int64_t b = 0; b < f.KW; ++b)
-        sum += fmt::format(" + (int32_t)r[{}] * w{}", a * f.dh * f.PW + b * f.dw, a * f.KW + b);
-    k.line("const int32_t s = {};", sum);
-    if (tfl) emit_q8_requant_tflite(k, "s", "tq_m[c]", "tq_s[c]", yz, yt, fmt::format("yc[oh * {} + ow]", f.OW));
-    else emit_q8_requant(k, "s", "sc", yz, yt, fmt::format("yc[oh * {} + ow]", f.OW));
-    k.close();
-    k.close();
-    k.close();
+    emit_qdw_fast(k, f, tfl, yz, yt);
     return;
   }
   // group == 1: two output pixels per step.

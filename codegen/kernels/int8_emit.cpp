@@ -31,6 +31,29 @@ void emit_q8_requant(KernelContext &k, const std::string &acc, const std::string
   k.close();
 }
 
+std::string q8_saturate_dsp(KernelContext &k, const std::string &x, ir::DType yt) {
+  if (yt == ir::DType::U8) return fmt::format("(uint8_t){}_usat({}, 8)", k.prefix, x);
+  return fmt::format("(int8_t){}_ssat({}, 8)", k.prefix, x);
+}
+
+void emit_q8_requant_dsp(KernelContext &k, const std::string &acc, const std::string &sc, int64_t zp, ir::DType yt,
+                         const std::string &dst) {
+  k.open("{{");
+  k.line("float v = (float)({}) * {};", acc, sc);
+  k.line("uint32_t u;");
+  k.line("v = v < -512.0f ? -512.0f : (v > 512.0f ? 512.0f : v);");
+  k.line("v += 12582912.0f;");
+  k.line("memcpy(&u, &v, 4);");
+  k.line("{} = {};", dst, q8_saturate_dsp(k, fmt::format("(int32_t)(u & 0x7FFFFFu) - {}", 0x400000 - zp), yt));
+  k.close();
+}
+
+void emit_q8_requant_tflite_dsp(KernelContext &k, const std::string &acc, const std::string &mult,
+                                const std::string &shift, int64_t zp, ir::DType yt, const std::string &dst) {
+  std::string f = k.helper("tfl_mbqm");
+  k.line("{} = {};", dst, q8_saturate_dsp(k, fmt::format("{}({}, {}, {}) + {}", f, acc, mult, shift, zp), yt));
+}
+
 bool tflite_semantics(const ir::Node &n) { return n.attr_string("tmc_int8_semantics", "") == "tflite"; }
 
 void tflite_quantize_multiplier(double m, int32_t &mult, int &shift) {

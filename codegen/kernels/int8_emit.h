@@ -17,6 +17,14 @@ std::string upper(std::string s);
 void emit_q8_requant(KernelContext &k, const std::string &acc, const std::string &sc, int64_t zp, ir::DType yt,
                      const std::string &dst);
 
+/// Variants of emit_q8_requant / emit_q8_requant_tflite for code under
+/// `#if <P>_HAS_DSP`: same results, the final saturation is one SSAT/USAT
+/// (the target header's <p>_ssat/<p>_usat wrappers with constant bits).
+void emit_q8_requant_dsp(KernelContext &k, const std::string &acc, const std::string &sc, int64_t zp, ir::DType yt,
+                         const std::string &dst);
+void emit_q8_requant_tflite_dsp(KernelContext &k, const std::string &acc, const std::string &mult,
+                                const std::string &shift, int64_t zp, ir::DType yt, const std::string &dst);
+
 // ---- TFLite semantics (--int8-semantics tflite)
 /// True when the quantize-folding pass tagged `n` with tmc_int8_semantics=tflite.
 bool tflite_semantics(const ir::Node &n);
