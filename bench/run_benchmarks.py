@@ -118,7 +118,7 @@ def main():
         r = results.get('m4/fused/' + m)
         if r:
             lines.append('| %s | %d | %d | %.2f |' % (m, ref, r['instructions'], r['instructions'] / ref))
-    lines += ['', 'Int8 convolutions and fully connected layers use SMLAD on DSP cores (depthwise does not yet); '
+    lines += ['', 'Int8 convolutions (depthwise included) and fully connected layers use SMLAD on DSP cores; '
               '"no-fusion" also disables the channels-last layout pass.', '']
     lines += ['## `tmc bench` (the product\'s own measurement), Cortex-M4', '',
               'Same models through `tmc bench MODEL --target cortex-m4 --input INPUT.npy` (tmc\'s own TCG plugin,',
