@@ -136,12 +136,8 @@ void emit_qgemm_fast(KernelContext &k) {
     }
     emit_q8_dot(k, K, {"col"}, ws, acc);
     for (int t = 0; t < nb; ++t) {
-      if (tfl)
-        emit_q8_requant_tflite(k, acc[0][t], fmt::format("tq_m[j + {}]", t), fmt::format("tq_s[j + {}]", t), yz,
-                               y.dtype, fmt::format("y0[i * {} + j + {}]", N, t));
-      else
-        emit_q8_requant(k, acc[0][t], fmt::format("scl[j + {}]", t), yz, y.dtype,
-                        fmt::format("y0[i * {} + j + {}]", N, t));
+      emit_q8_requant_any(k, tfl, acc[0][t], fmt::format(tfl ? "tq_m[j + {}]" : "scl[j + {}]", t),
+                          fmt::format("tq_s[j + {}]", t), yz, y.dtype, fmt::format("y0[i * {} + j + {}]", N, t));
     }
   };
   if (N >= 2) {

@@ -238,4 +238,15 @@ void emit_q8_dot(KernelContext &k, int64_t K, const std::vector<std::string> &xs
   tail(K4 * 4);
 }
 
+void emit_q8_requant_any(KernelContext &k, bool tfl, const std::string &acc, const std::string &sc_or_mult,
+                         const std::string &shift, int64_t zp, ir::DType yt, const std::string &dst) {
+  k.line("#if {}_HAS_DSP", upper(k.prefix));
+  if (tfl) emit_q8_requant_tflite_dsp(k, acc, sc_or_mult, shift, zp, yt, dst);
+  else emit_q8_requant_dsp(k, acc, sc_or_mult, zp, yt, dst);
+  k.line("#else");
+  if (tfl) emit_q8_requant_tflite(k, acc, sc_or_mult, shift, zp, yt, dst);
+  else emit_q8_requant(k, acc, sc_or_mult, zp, yt, dst);
+  k.line("#endif");
+}
+
 } // namespace tmc::codegen

@@ -25,6 +25,11 @@ void emit_q8_requant_dsp(KernelContext &k, const std::string &acc, const std::st
 void emit_q8_requant_tflite_dsp(KernelContext &k, const std::string &acc, const std::string &mult,
                                 const std::string &shift, int64_t zp, ir::DType yt, const std::string &dst);
 
+/// Either semantics (`tfl`: mult/shift arrays, else float scale `sc`), as
+/// `#if <P>_HAS_DSP` (SSAT/USAT saturation) `#else` (portable) `#endif`.
+void emit_q8_requant_any(KernelContext &k, bool tfl, const std::string &acc, const std::string &sc_or_mult,
+                         const std::string &shift, int64_t zp, ir::DType yt, const std::string &dst);
+
 // ---- TFLite semantics (--int8-semantics tflite)
 /// True when the quantize-folding pass tagged `n` with tmc_int8_semantics=tflite.
 bool tflite_semantics(const ir::Node &n);
