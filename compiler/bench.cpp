@@ -1,3 +1,4 @@
+#include <memory>
 #include "compiler/bench.h"
 #include "compiler/process.h"
 
@@ -413,27 +414,14 @@ int run_bench(const BenchOptions &o) {
   for (auto *v : g.outputs) out_bytes.push_back((size_t)v->nbytes());
 
   // Build folder.
-  fs::path dir;
-  bool temp = o.keep_dir.empty();
-  if (temp) {
-    std::string tmpl = (fs::temp_directory_path() / "tmc-bench-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) {
-      std::cerr << "tmc bench: error: cannot create a temporary folder\n";
-      return kExitBuildOrRunError;
-    }
-    dir = tmpl;
-  } else {
-    dir = fs::absolute(o.keep_dir);
-    fs::create_directories(dir);
+  std::unique_ptr<WorkDir> work;
+  try {
+    work = std::make_unique<WorkDir>("tmc-bench", o.keep_dir);
+  } catch (const std::exception &e) {
+    std::cerr << "tmc bench: error: " << e.what() << "\n";
+    return kExitBuildOrRunError;
   }
-  struct Cleanup {
-    fs::path d;
-    bool on;
-    ~Cleanup() {
-      std::error_code ec;
-      if (on) fs::remove_all(d, ec);
-    }
-  } cleanup{dir, temp};
+  const fs::path dir = work->path();
 
   Ctx c;
   c.tc = tc;
@@ -509,7 +497,7 @@ int run_bench(const BenchOptions &o) {
     }
   } catch (const BenchError &e) {
     std::cerr << "tmc bench: error: " << e.what() << "\n";
-    if (!temp) write_file(dir / "bench.log", c.log);
+    if (!o.keep_dir.empty()) write_file(dir / "bench.log", c.log);
     return e.code;
   } catch (const ir::CompileError &e) {
     std::cerr << "tmc bench: error: " << e.what() << "\n";
@@ -518,7 +506,7 @@ int run_bench(const BenchOptions &o) {
     std::cerr << "tmc bench: error: " << e.what() << "\n";
     return kExitBuildOrRunError;
   }
-  if (!temp) write_file(dir / "bench.log", c.log);
+  if (!o.keep_dir.empty()) write_file(dir / "bench.log", c.log);
 
   int64_t macs = 0;
   for (auto &n : g.nodes()) macs += node_macs(*n);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <sys/wait.h>
 
 namespace tmc::driver {
@@ -32,6 +33,23 @@ int run_command(const std::string &cmd, std::string *output) {
 std::string env_or(const char *var, const char *fallback) {
   const char *v = std::getenv(var);
   return v && *v ? v : fallback;
+}
+
+WorkDir::WorkDir(const std::string &tag, const std::string &keep) {
+  if (keep.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / (tag + "-XXXXXX")).string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary folder");
+    path_ = tmpl;
+    temporary_ = true;
+  } else {
+    path_ = std::filesystem::absolute(keep);
+    std::filesystem::create_directories(path_);
+  }
+}
+
+WorkDir::~WorkDir() {
+  std::error_code ec;
+  if (temporary_) std::filesystem::remove_all(path_, ec);
 }
 
 } // namespace tmc::driver

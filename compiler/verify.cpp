@@ -1,6 +1,7 @@
 #include "compiler/verify.h"
 
 #include <cmath>
+#include <memory>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -117,27 +118,14 @@ int run_verify(const VerifyOptions &o) {
   }
 
   // Build folder.
-  fs::path dir;
-  bool temp = o.keep_dir.empty();
-  if (temp) {
-    std::string tmpl = (fs::temp_directory_path() / "tmc-verify-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) {
-      std::cerr << "tmc verify: error: cannot create a temporary folder\n";
-      return kExitBuildOrRunError;
-    }
-    dir = tmpl;
-  } else {
-    dir = o.keep_dir;
-    fs::create_directories(dir);
+  std::unique_ptr<WorkDir> work;
+  try {
+    work = std::make_unique<WorkDir>("tmc-verify", o.keep_dir);
+  } catch (const std::exception &e) {
+    std::cerr << "tmc verify: error: " << e.what() << "\n";
+    return kExitBuildOrRunError;
   }
-  struct Cleanup {
-    fs::path d;
-    bool on;
-    ~Cleanup() {
-      std::error_code ec;
-      if (on) fs::remove_all(d, ec);
-    }
-  } cleanup{dir, temp};
+  const fs::path dir = work->path();
 
   if (o.compile.target != "host") {
     // On the target: cross-compile with a bare-metal harness and run under QEMU.

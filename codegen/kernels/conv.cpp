@@ -38,8 +38,9 @@ using Win = WindowRange;
 void conv_pads(const ir::Node &n, Geometry &g) { window_pads(n, g); }
 void strides_dils(const ir::Node &n, Geometry &g) { window_strides_dilations(n, g); }
 
-/// Geometry of a forward convolution with data input xi and weight input wi.
-Geometry conv_geometry(const ir::Node &n, size_t xi, size_t wi) {
+/// Spatial sizes of data input xi, weight input wi and the output, plus
+/// strides and dilations (shared by Conv and ConvTranspose).
+Geometry window_shapes(const ir::Node &n, size_t xi, size_t wi) {
   const ir::Value *x = n.input(xi), *w = n.input(wi), *y = n.output(0);
   if (x->rank() < 3) throw ir::CompileError(n, "input rank must be at least 3");
   Geometry g;
@@ -50,6 +51,12 @@ Geometry conv_geometry(const ir::Node &n, size_t xi, size_t wi) {
   g.out.assign(y->shape.begin() + 2, y->shape.end());
   g.kernel.assign(w->shape.begin() + 2, w->shape.end());
   strides_dils(n, g);
+  return g;
+}
+
+/// Geometry of a forward convolution with data input xi and weight input wi.
+Geometry conv_geometry(const ir::Node &n, size_t xi, size_t wi) {
+  Geometry g = window_shapes(n, xi, wi);
   conv_pads(n, g);
   return g;
 }
@@ -636,16 +643,7 @@ void emit_qlinear_conv(KernelContext &k) {
 // W: [C, M/group, k...]; Y: [N, M, out...]. Scatter form: every input element
 // adds its contribution to the output window it touches.
 Geometry convtranspose_geometry(const ir::Node &n) {
-  const ir::Value *x = n.input(0), *w = n.input(1), *y = n.output(0);
-  if (x->rank() < 3) throw ir::CompileError(n, "input rank must be at least 3");
-  Geometry g;
-  g.nd = x->rank() - 2;
-  if (w->rank() != x->rank() || y->rank() != x->rank())
-    throw ir::CompileError(n, "weight/output rank does not match the input rank");
-  g.in.assign(x->shape.begin() + 2, x->shape.end());
-  g.out.assign(y->shape.begin() + 2, y->shape.end());
-  g.kernel.assign(w->shape.begin() + 2, w->shape.end());
-  strides_dils(n, g);
+  Geometry g = window_shapes(n, 0, 1);
   auto opad = n.attr_ints("output_padding", std::vector<int64_t>(g.nd, 0));
   if (opad.size() != g.nd) throw ir::CompileError(n, "output_padding has the wrong length");
   std::string ap = n.attr_string("auto_pad", "NOTSET");
