@@ -23,6 +23,7 @@ KernelRegistry &KernelRegistry::instance() {
     register_misc_kernels(*reg);
     register_quantize_kernels(*reg);
     register_int8_kernels(*reg);
+    register_int8_fc_kernels(*reg);
     return reg;
   }();
   return *r;

@@ -145,5 +145,6 @@ void register_vision_kernels(KernelRegistry &r);
 void register_misc_kernels(KernelRegistry &r);
 void register_quantize_kernels(KernelRegistry &r);
 void register_int8_kernels(KernelRegistry &r);
+void register_int8_fc_kernels(KernelRegistry &r);
 
 } // namespace tmc::codegen

@@ -5,8 +5,7 @@
 // float32 scale (x_scale * w_scale / y_scale, in that order), rounded half to
 // even, offset by the zero point and saturated.
 //
-//   QGemm(a[M,K], a_scale, a_zp, b[N,K], b_scale (1 or N), b_zp (1 or N),
-//         y_scale, y_zp, bias int32[N] (optional)) -> y[M,N]
+//   (QGemm, the fully connected layer, is in int8_fc.cpp.)
 //   QAdd(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp) -> y (broadcast)
 //   QAveragePool(x, x_scale, x_zp, y_scale, y_zp) attrs as AveragePool
 //   QSoftmax(x, x_scale, x_zp, y_scale, y_zp) attrs axis, coerce_2d
@@ -29,166 +28,9 @@ namespace {
 
 using ir::DType;
 
-bool is_q8(DType t) { return t == DType::U8 || t == DType::I8; }
-int qlo(DType t) { return t == DType::U8 ? 0 : -128; }
-int qhi(DType t) { return t == DType::U8 ? 255 : 127; }
-
-std::string check_scalars(const ir::Node &n, std::initializer_list<size_t> scales, std::initializer_list<size_t> zps) {
-  for (size_t i : scales) {
-    if (!n.input(i)) return fmt::format("input {} is missing", i);
-    if (n.input(i)->dtype != DType::F32) return "scales must be float32";
-  }
-  for (size_t i : zps)
-    if (!n.input(i)) return fmt::format("input {} is missing", i);
-  return "";
-}
-
-/// Saturating store of float `q` (already offset by the zero point).
-void emit_saturate(KernelContext &k, const std::string &dst, const std::string &q, DType t) {
-  k.line("{} = ({})({} < {}.0f ? {}.0f : ({} > {}.0f ? {}.0f : {}));", dst, ir::dtype_ctype(t), q, qlo(t), qlo(t), q,
-         qhi(t), qhi(t), q);
-}
-
-// ---------------------------------------------------------------- QGemm
-std::string check_qgemm(const ir::Node &n) {
-  std::string r = check_scalars(n, {1, 4, 6}, {2, 5, 7});
-  if (!r.empty()) return r;
-  const ir::Value *a = n.input(0), *b = n.input(3), *y = n.output(0);
-  if (!is_q8(a->dtype) || !is_q8(b->dtype) || !is_q8(y->dtype)) return "only int8/uint8 tensors are supported";
-  if (a->rank() != 2 || b->rank() != 2 || y->rank() != 2) return "A, B and Y must be 2-D";
-  int64_t M = a->shape[0], K = a->shape[1], N = b->shape[0];
-  if (b->shape[1] != K || y->shape[0] != M || y->shape[1] != N) return "shape mismatch";
-  if (n.input(1)->numel() != 1 || n.input(2)->numel() != 1 || n.input(6)->numel() != 1 || n.input(7)->numel() != 1)
-    return "A and Y quantization must be per-tensor";
-  if ((n.input(4)->numel() != 1 && n.input(4)->numel() != N) || (n.input(5)->numel() != 1 && n.input(5)->numel() != N))
-    return "B quantization must be per-tensor or per-column";
-  if (n.input(8) && (n.input(8)->dtype != DType::I32 || n.input(8)->numel() != N)) return "bias must be int32[N]";
-  if (tflite_semantics(n))
-    for (size_t i : {1, 4, 6, 7})
-      if (!n.input(i)->is_constant()) return "--int8-semantics tflite needs constant scales and zero points";
-  return "";
-}
-
-
-// Fast path (int8 A and B, constant B/scales/zero points/bias, B zero points
-// all 0): sum_p (a_p - za) * b_p + bias = sum_p a_p * b_p + (bias - za * sum_p b_p)
-// with the constant folded per column; A rows are widened to int16 in scratch
-// in the SXTB16 pairing order, the dot products use dual 16-bit MACs on DSP
-// cores (see emit_q8_dot), two columns at a time. Requantization as in
-// emit_q8_requant (bit-identical to rintf + zero point + saturation).
-bool qgemm_fast_ok(const ir::Node &n) {
-  if (n.input(0)->dtype != DType::I8 || n.input(3)->dtype != DType::I8) return false;
-  for (size_t i = 1; i < 9; ++i)
-    if (n.input(i) && !n.input(i)->is_constant()) return false;
-  for (int64_t z : n.input(5)->int_values())
-    if (z != 0) return false;
-  return n.output(0)->numel() > 0;
-}
-
-int64_t scratch_qgemm(const ir::Node &n) {
-  if (!qgemm_fast_ok(n)) return 0;
-  return ((n.input(0)->shape[1] + 3) / 4) * 4 * 2;
-}
-
-void emit_qgemm_fast(KernelContext &k) {
-  const ir::Node &n = k.node;
-  const ir::Value &a = k.vin(0), &b = k.vin(3), &y = k.vout(0);
-  int64_t M = a.shape[0], K = a.shape[1], N = b.shape[0], K4 = (K / 4) * 4;
-  int64_t za = n.input(2)->int_values()[0], yz = n.input(7)->int_values()[0];
-  float as = (float)n.input(1)->float_values()[0], ys = (float)n.input(6)->float_values()[0];
-  std::vector<double> bs = n.input(4)->float_values();
-  std::vector<int64_t> bv = n.input(3)->int_values();
-  std::vector<int64_t> bias = n.input(8) ? n.input(8)->int_values() : std::vector<int64_t>(N, 0);
-  std::vector<int64_t> beff(N);
-  std::string scl;
-  for (int64_t j = 0; j < N; ++j) {
-    int64_t sb = 0;
-    for (int64_t p = 0; p < K; ++p) sb += bv[j * K + p];
-    beff[j] = bias[j] - za * sb;
-    if (beff[j] < INT32_MIN || beff[j] > INT32_MAX) throw ir::CompileError(n, "bias out of int32 range");
-    float s = as * (float)bs[bs.size() > 1 ? j : 0];
-    s = s / ys;
-    scl += (j ? ", " : "") + c_float_literal(s);
-  }
-  k.line("static const int32_t beff[{}] = {{{}}};", N, int_array(beff));
-  const bool tfl = tflite_semantics(n);
-  if (tfl) emit_tflite_multipliers(k, "tq", as, bs, ys, N);
-  else k.line("static const float scl[{}] = {{{}}};", N, scl);
-  k.line("int16_t *col = (int16_t *)(void *)scratch;");
-  k.open("for (size_t i = 0; i < {}; ++i) {{", M);
-  k.line("const int8_t *ai = x0 + i * {};", K);
-  if (K4 > 0) {
-    k.open("for (size_t p = 0; p < {}; p += 4) {{", K4);
-    k.line("col[p] = ai[p];");
-    k.line("col[p + 1] = ai[p + 2];");
-    k.line("col[p + 2] = ai[p + 1];");
-    k.line("col[p + 3] = ai[p + 3];");
-    k.close();
-  }
-  if (K4 < K) k.line("for (size_t p = {}; p < {}; ++p) col[p] = ai[p];", K4, K);
-  auto block = [&](int nb) {
-    std::vector<std::string> ws;
-    std::vector<std::vector<std::string>> acc(1);
-    for (int t = 0; t < nb; ++t) {
-      ws.push_back(fmt::format("(x3 + (j + {}) * {})", t, K));
-      acc[0].push_back(fmt::format("s{}", t));
-      k.line("int32_t s{} = beff[j + {}];", t, t);
-    }
-    emit_q8_dot(k, K, {"col"}, ws, acc);
-    for (int t = 0; t < nb; ++t) {
-      emit_q8_requant_any(k, tfl, acc[0][t], fmt::format(tfl ? "tq_m[j + {}]" : "scl[j + {}]", t),
-                          fmt::format("tq_s[j + {}]", t), yz, y.dtype, fmt::format("y0[i * {} + j + {}]", N, t));
-    }
-  };
-  if (N >= 2) {
-    k.open("for (size_t j = 0; j < {}; j += 2) {{", (N / 2) * 2);
-    block(2);
-    k.close();
-  }
-  if (N % 2) {
-    k.open("{{");
-    k.line("const size_t j = {};", N - 1);
-    block(1);
-    k.close();
-  }
-  k.close();
-}
-
-void emit_qgemm(KernelContext &k) {
-  if (qgemm_fast_ok(k.node)) return emit_qgemm_fast(k);
-  const ir::Value &a = k.vin(0), &b = k.vin(3), &y = k.vout(0);
-  int64_t M = a.shape[0], K = a.shape[1], N = b.shape[0];
-  if (y.numel() == 0) return;
-  bool bs_pc = k.vin(4).numel() > 1, bz_pc = k.vin(5).numel() > 1;
-  const bool tfl = tflite_semantics(k.node);
-  if (tfl)
-    emit_tflite_multipliers(k, "tq", k.node.input(1)->float_values()[0], k.node.input(4)->float_values(),
-                            k.node.input(6)->float_values()[0], N);
-  k.line("const int32_t za = (int32_t)x2[0];");
-  if (!tfl) k.line("const float yzp = (float)x7[0];");
-  k.open("for (size_t j = 0; j < {}; ++j) {{", N);
-  k.line("const {} *bj = x3 + j * {};", k.ctype_in(3), K);
-  k.line("const int32_t zb = (int32_t)x5[{}];", bz_pc ? "j" : "0");
-  if (!tfl) k.line("const float scale = x1[0] * x4[{}] / x6[0];", bs_pc ? "j" : "0");
-  k.open("for (size_t i = 0; i < {}; ++i) {{", M);
-  k.line("const {} *ai = x0 + i * {};", k.ctype_in(0), K);
-  k.line("int32_t s = {};", k.has_in(8) ? "x8[j]" : "0");
-  if (!tfl) k.line("float q;");
-  k.line("for (size_t p = 0; p < {}; ++p) s += ((int32_t)ai[p] - za) * ((int32_t)bj[p] - zb);", K);
-  if (tfl) {
-    emit_q8_requant_tflite(k, "s", "tq_m[j]", "tq_s[j]", k.node.input(7)->int_values()[0], y.dtype,
-                           fmt::format("y0[i * {} + j]", N));
-  } else {
-    k.line("q = rintf((float)s * scale) + yzp;");
-    emit_saturate(k, fmt::format("y0[i * {} + j]", N), "q", y.dtype);
-  }
-  k.close();
-  k.close();
-}
-
 // ---------------------------------------------------------------- QAdd
 std::string check_qadd(const ir::Node &n) {
-  std::string r = check_scalars(n, {1, 4, 6}, {2, 5, 7});
+  std::string r = check_q8_scalars(n, {1, 4, 6}, {2, 5, 7});
   if (!r.empty()) return r;
   if (!is_q8(n.input(0)->dtype) || !is_q8(n.input(3)->dtype) || !is_q8(n.output(0)->dtype))
     return "only int8/uint8 tensors are supported";
@@ -238,7 +80,7 @@ void emit_qadd(KernelContext &k) {
                         k.line("const float va = sa * (float)((int32_t)x0[{}] - za);", ix[0]);
                         k.line("const float vb = sb * (float)((int32_t)x3[{}] - zb);", ix[1]);
                         k.line("const float q = rintf((va + vb) / sy) + yzp;");
-                        emit_saturate(k, fmt::format("y0[{}]", oi), "q", y.dtype);
+                        emit_q8_saturate(k, fmt::format("y0[{}]", oi), "q", y.dtype);
                       });
 }
 
@@ -257,7 +99,7 @@ WindowGeometry pool_geometry(const ir::Node &n) {
 }
 
 std::string check_qavgpool(const ir::Node &n) {
-  std::string r = check_scalars(n, {1, 3}, {2, 4});
+  std::string r = check_q8_scalars(n, {1, 3}, {2, 4});
   if (!r.empty()) return r;
   const ir::Value *x = n.input(0), *y = n.output(0);
   if (!is_q8(x->dtype) || !is_q8(y->dtype)) return "only int8/uint8 tensors are supported";
@@ -341,7 +183,7 @@ void emit_qavgpool(KernelContext &k) {
 
 // ---------------------------------------------------------------- QSoftmax
 std::string check_qsoftmax(const ir::Node &n) {
-  std::string r = check_scalars(n, {1, 3}, {2, 4});
+  std::string r = check_q8_scalars(n, {1, 3}, {2, 4});
   if (!r.empty()) return r;
   if (!is_q8(n.input(0)->dtype) || !is_q8(n.output(0)->dtype)) return "only int8/uint8 tensors are supported";
   for (size_t i : {1, 2, 3, 4})
@@ -425,7 +267,7 @@ void emit_qsoftmax(KernelContext &k) {
   k.line("inv = 1.0f / sum;");
   k.open("for (size_t d = 0; d < {}; ++d) {{", D);
   k.line("const float q = rintf(expf(sx * (float)((int32_t)xr[d * {}] - mx)) * inv / sy) + yzp;", inner);
-  emit_saturate(k, fmt::format("yr[d * {}]", inner), "q", y.dtype);
+  emit_q8_saturate(k, fmt::format("yr[d * {}]", inner), "q", y.dtype);
   k.close();
   k.line("(void)xzp;");
   k.close();
@@ -453,8 +295,6 @@ void emit_qclamp(KernelContext &k) {
 void register_int8_kernels(KernelRegistry &r) {
   register_tflite_helpers();
   KernelDef d;
-  d = {"QGemm", check_qgemm, emit_qgemm, scratch_qgemm, "tmc"};
-  r.add(d);
   d = {"QAdd", check_qadd, emit_qadd, nullptr, "tmc"};
   r.add(d);
   d = {"QAveragePool", check_qavgpool, emit_qavgpool, nullptr, "tmc"};

@@ -9,6 +9,22 @@
 
 namespace tmc::codegen {
 
+std::string check_q8_scalars(const ir::Node &n, std::initializer_list<size_t> scales,
+                             std::initializer_list<size_t> zps) {
+  for (size_t i : scales) {
+    if (!n.input(i)) return fmt::format("input {} is missing", i);
+    if (n.input(i)->dtype != ir::DType::F32) return "scales must be float32";
+  }
+  for (size_t i : zps)
+    if (!n.input(i)) return fmt::format("input {} is missing", i);
+  return "";
+}
+
+void emit_q8_saturate(KernelContext &k, const std::string &dst, const std::string &q, ir::DType t) {
+  k.line("{} = ({})({} < {}.0f ? {}.0f : ({} > {}.0f ? {}.0f : {}));", dst, ir::dtype_ctype(t), q, qlo(t), qlo(t), q,
+         qhi(t), qhi(t), q);
+}
+
 std::string upper(std::string s) {
   for (auto &c : s) c = (char)std::toupper((unsigned char)c);
   return s;

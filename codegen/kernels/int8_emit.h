@@ -1,8 +1,9 @@
 // Emission helpers shared by the int8 kernels (QLinearConv in conv.cpp,
-// QGemm in int8.cpp): ONNX Runtime-exact requantization without rintf, and
+// QGemm in int8_fc.cpp, the others in int8.cpp): ONNX Runtime-exact requantization without rintf, and
 // int8 dot products that use the target header's SMLAD/SXTB16 wrappers on DSP
 // cores with a portable C fallback.
 #pragma once
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,18 @@
 namespace tmc::codegen {
 
 std::string upper(std::string s);
+
+inline bool is_q8(ir::DType t) { return t == ir::DType::U8 || t == ir::DType::I8; }
+inline int qlo(ir::DType t) { return t == ir::DType::U8 ? 0 : -128; }
+inline int qhi(ir::DType t) { return t == ir::DType::U8 ? 255 : 127; }
+
+/// "" if inputs `scales` are present float32 tensors and inputs `zps` are
+/// present, else the reason.
+std::string check_q8_scalars(const ir::Node &n, std::initializer_list<size_t> scales, std::initializer_list<size_t> zps);
+
+/// Saturating store of float `q` (already offset by the zero point) to `dst`
+/// of 8-bit type `t`.
+void emit_q8_saturate(KernelContext &k, const std::string &dst, const std::string &q, ir::DType t);
 
 /// Emits the requantization of int32 expression `acc` with float scale `sc`
 /// and stores it to `dst`: bit-identical to rintf(acc * sc) + zp, saturated.
