@@ -121,6 +121,16 @@ const char *kPortability = R"(
 #endif
 #endif
 
+/* The intrinsic wrappers below are always inlined with GCC/clang: their
+ * one-instruction paths depend on constant arguments after inlining. */
+#ifndef @U@_INTRINSIC
+#if defined(__GNUC__) || defined(__clang__)
+#define @U@_INTRINSIC @U@_INLINE __attribute__((always_inline))
+#else
+#define @U@_INTRINSIC @U@_INLINE
+#endif
+#endif
+
 /* ---- Profiling hooks -------------------------------------------------------
  * @U@_PROFILE_BEGIN(i) / @U@_PROFILE_END(i) bracket layer i in @P@_run. They
  * expand to ((void)0) unless profiling was enabled at compile time
@@ -156,15 +166,15 @@ const char *kPortability = R"(
 
 /* Portable helpers: the low halfword of v sign-extended, and uint32_t to
  * int32_t modulo 2^32 (no implementation-defined conversion). */
-@U@_INLINE int32_t @P@_sext16_(uint32_t v) {
+@U@_INTRINSIC int32_t @P@_sext16_(uint32_t v) {
   return (int32_t)((v & 0xFFFFu) ^ 0x8000u) - 0x8000;
 }
-@U@_INLINE int32_t @P@_u2i_(uint32_t v) {
+@U@_INTRINSIC int32_t @P@_u2i_(uint32_t v) {
   return v <= 0x7FFFFFFFu ? (int32_t)v : (int32_t)(v - 0x80000000u) - 0x7FFFFFFF - 1;
 }
 
 /* SMLAD: acc + x.lo * y.lo + x.hi * y.hi (signed halfwords), modulo 2^32. */
-@U@_INLINE int32_t @P@_smlad(uint32_t x, uint32_t y, int32_t acc) {
+@U@_INTRINSIC int32_t @P@_smlad(uint32_t x, uint32_t y, int32_t acc) {
 #if @U@_DSP_ASM
   int32_t r;
   __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
@@ -177,7 +187,7 @@ const char *kPortability = R"(
 }
 
 /* SXTB16: bytes 0 and 2 of x, sign-extended to halfwords 0 and 1. */
-@U@_INLINE uint32_t @P@_sxtb16(uint32_t x) {
+@U@_INTRINSIC uint32_t @P@_sxtb16(uint32_t x) {
 #if @U@_DSP_ASM
   uint32_t r;
   __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
@@ -189,7 +199,7 @@ const char *kPortability = R"(
 }
 
 /* SXTB16 with ROR #8: bytes 1 and 3 of x, sign-extended to halfwords. */
-@U@_INLINE uint32_t @P@_sxtb16_ror8(uint32_t x) {
+@U@_INTRINSIC uint32_t @P@_sxtb16_ror8(uint32_t x) {
 #if @U@_DSP_ASM
   uint32_t r;
   __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
@@ -202,7 +212,7 @@ const char *kPortability = R"(
 
 /* SSAT: x clamped to the signed range of `bits` bits (1..32; 0 acts as 1). */
 #define @U@_SSAT_(n) case n: __asm__("ssat %0, #" #n ", %1" : "=r"(r) : "r"(x)); return r;
-@U@_INLINE int32_t @P@_ssat(int32_t x, unsigned bits) {
+@U@_INTRINSIC int32_t @P@_ssat(int32_t x, unsigned bits) {
 #if @U@_DSP_ASM
   if (__builtin_constant_p(bits)) {
     int32_t r;
@@ -222,7 +232,7 @@ const char *kPortability = R"(
 
 /* USAT: x clamped to [0, 2^bits - 1] (bits 0..31; larger acts as 31). */
 #define @U@_USAT_(n) case n: __asm__("usat %0, #" #n ", %1" : "=r"(r) : "r"(x)); return r;
-@U@_INLINE uint32_t @P@_usat(int32_t x, unsigned bits) {
+@U@_INTRINSIC uint32_t @P@_usat(int32_t x, unsigned bits) {
 #if @U@_DSP_ASM
   if (__builtin_constant_p(bits)) {
     uint32_t r;
@@ -240,7 +250,7 @@ const char *kPortability = R"(
 #undef @U@_USAT_
 
 /* QADD: a + b saturated to the int32_t range. */
-@U@_INLINE int32_t @P@_qadd(int32_t a, int32_t b) {
+@U@_INTRINSIC int32_t @P@_qadd(int32_t a, int32_t b) {
 #if @U@_DSP_ASM
   int32_t r;
   __asm__("qadd %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
@@ -254,7 +264,7 @@ const char *kPortability = R"(
 
 /* PKHBT: bottom halfword of a, top halfword of (b << sh) (sh 0..31; taken mod 32). */
 #define @U@_PKHBT_(n) case n: __asm__("pkhbt %0, %1, %2, lsl #" #n : "=r"(r) : "r"(a), "r"(b)); return r;
-@U@_INLINE uint32_t @P@_pkhbt(uint32_t a, uint32_t b, unsigned sh) {
+@U@_INTRINSIC uint32_t @P@_pkhbt(uint32_t a, uint32_t b, unsigned sh) {
 #if @U@_DSP_ASM
   if (__builtin_constant_p(sh)) {
     uint32_t r;
@@ -267,6 +277,36 @@ const char *kPortability = R"(
   return (a & 0xFFFFu) | ((b << (sh & 31u)) & 0xFFFF0000u);
 }
 #undef @U@_PKHBT_
+
+/* RINT_S32: v rounded to the nearest integer, ties to even (the default
+ * rounding mode, like rintf), for |v| <= 2^22; beyond that the result only
+ * keeps the sign and a magnitude > 2^22 - 512 (enough for requantization,
+ * which saturates to 8 or 16 bits afterwards). With a single-precision FPU
+ * (GCC/clang, __ARM_FP) it is one VCVTR.S32.F32, saturating to int32; as
+ * inline assembly its operand is always the rounded float value (no fused
+ * multiply-add can absorb the rounding of a product passed in). Elsewhere
+ * it adds 1.5 * 2^23 and reads the integer from the mantissa bits. Define
+ * @U@_NO_FPU_ASM to force the portable C. */
+#if defined(__GNUC__) && defined(__ARM_FP) && (__ARM_FP & 4) && !defined(@U@_NO_FPU_ASM)
+#define @U@_FPU_ASM 1
+#else
+#define @U@_FPU_ASM 0
+#endif
+@U@_INTRINSIC int32_t @P@_rint_s32(float v) {
+#if @U@_FPU_ASM
+  float r;
+  int32_t i;
+  __asm__("vcvtr.s32.f32 %0, %1" : "=t"(r) : "t"(v));
+  memcpy(&i, &r, 4);
+  return i;
+#else
+  uint32_t u;
+  v = v < -4194000.0f ? -4194000.0f : (v > 4194000.0f ? 4194000.0f : v);
+  v += 12582912.0f;
+  memcpy(&u, &v, 4);
+  return (int32_t)(u & 0x7FFFFFu) - 0x400000;
+#endif
+}
 
 #endif /* @U@_TARGET_H_ */
 )";
@@ -288,9 +328,9 @@ std::string generate_target_header(const std::string &name, const TargetInfo &t,
   h += "/* " + name + "_target.h -- generated by tmc. Do not edit.\n";
   h += " * Target " + comment(t.description) + "\n";
   if (!t.gcc_flags.empty()) h += " * Compile with: " + comment(t.gcc_flags) + "\n";
-  h += " * C99 (also usable from C++); needs only <stdint.h>. Every symbol starts\n";
+  h += " * C99 (also usable from C++); needs only <stdint.h> and <string.h>. Every symbol starts\n";
   h += " * with " + U + "_ (macros) or " + name + "_ (functions). */\n";
-  h += "#ifndef " + U + "_TARGET_H_\n#define " + U + "_TARGET_H_\n\n#include <stdint.h>\n\n";
+  h += "#ifndef " + U + "_TARGET_H_\n#define " + U + "_TARGET_H_\n\n#include <stdint.h>\n#include <string.h>\n\n";
   h += "/* Optional user configuration, included first (profiling hook, attribute\n";
   h += " * overrides): -D" + U + "_CONFIG_HEADER='\"my_config.h\"' */\n";
   h += "#ifdef " + U + "_CONFIG_HEADER\n#include " + U + "_CONFIG_HEADER\n#endif\n\n";

@@ -514,6 +514,37 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
     k.line("int16_t *e = {};", dst);
     k.line("const long iw0 = ow * {} - {};", f.sw, f.pl);
     k.line("const int full = iw0 >= 0 && iw0 + {} <= {};", (f.KW - 1) * f.dw + 1, f.W);
+    // Windows entirely inside the input: straight-line copies at compile-time
+    // offsets, written directly in the SXTB16 pairing order.
+    const int64_t KK = f.KH * f.KW, C4 = (f.C / 4) * 4;
+    const bool unroll_all = K <= 64, unroll_groups = !unroll_all && 4 * KK <= 64;
+    if (unroll_all || unroll_groups) {
+      auto pos = [&](int64_t t) { return t < K4 ? (t & ~int64_t(3)) | ((t & 1) << 1) | ((t & 2) >> 1) : t; };
+      k.line("const long ih0 = oh * {} - {};", f.sh, f.pt);
+      k.open("if (full && ih0 >= 0 && ih0 + {} <= {}) {{", (f.KH - 1) * f.dh + 1, f.H);
+      k.line("const int8_t *xb = x0 + ih0 * {} + iw0;", f.W);
+      if (unroll_all) {
+        for (int64_t t = 0; t < K; ++t) {
+          int64_t c = t / KK, a = (t % KK) / f.KW, b = t % f.KW;
+          k.line("e[{}] = xb[{}];", pos(t), c * HW + a * f.dh * f.W + b * f.dw);
+        }
+      } else {
+        k.open("for (size_t c = 0; c < {}; c += 4) {{", C4);
+        for (int64_t t = 0; t < 4 * KK; ++t) {
+          int64_t c = t / KK, a = (t % KK) / f.KW, b = t % f.KW;
+          k.line("e[{}] = xb[{}];", pos(t), c * HW + a * f.dh * f.W + b * f.dw);
+        }
+        k.line("xb += {};", 4 * HW);
+        k.line("e += {};", 4 * KK);
+        k.close();
+        for (int64_t t = C4 * KK; t < K; ++t) {
+          int64_t c = t / KK - C4, a = (t % KK) / f.KW, b = t % f.KW;
+          k.line("e[{}] = xb[{}];", pos(t) - C4 * KK, c * HW + a * f.dh * f.W + b * f.dw);
+        }
+      }
+      k.close();
+      k.open("else {{");
+    }
     k.open("for (size_t c = 0; c < {}; ++c) {{", f.C);
     k.open("for (long a = 0; a < {}; ++a) {{", f.KH);
     k.line("const long ih = oh * {} - {} + a * {};", f.sh, f.pt, f.dh);
@@ -542,6 +573,7 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
       k.close();
     }
     if (K4 < K) k.line("for (size_t i = {}; i < {}; ++i) e[i] = stg[i];", K4, K);
+    if (unroll_all || unroll_groups) k.close();
     k.close();
   };
   auto pixels = [&](int np) {
@@ -565,12 +597,10 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
       emit_q8_dot(k, K, xsn, wsn, acc);
       for (int i = 0; i < np; ++i)
         for (int j = 0; j < nm; ++j)
-          if (tfl)
-            emit_q8_requant_tflite(k, acc[i][j], fmt::format("tq_m[m + {}]", j), fmt::format("tq_s[m + {}]", j), yz,
-                                   yt, fmt::format("y0[(m + {}) * {} + p + {}]", j, P, i));
-          else
-            emit_q8_requant(k, acc[i][j], fmt::format("scl[m + {}]", j), yz, yt,
-                            fmt::format("y0[(m + {}) * {} + p + {}]", j, P, i));
+          emit_q8_requant_any(k, tfl, acc[i][j],
+                              tfl ? fmt::format("tq_m[m + {}]", j) : fmt::format("scl[m + {}]", j),
+                              fmt::format("tq_s[m + {}]", j), yz, yt,
+                              fmt::format("y0[(m + {}) * {} + p + {}]", j, P, i));
     };
     if (f.M >= 2) {
       k.open("for (size_t m = 0; m < {}; m += 2) {{", (f.M / 2) * 2);

@@ -54,14 +54,11 @@ std::string q8_saturate_dsp(KernelContext &k, const std::string &x, ir::DType yt
 
 void emit_q8_requant_dsp(KernelContext &k, const std::string &acc, const std::string &sc, int64_t zp, ir::DType yt,
                          const std::string &dst) {
-  k.open("{{");
-  k.line("float v = (float)({}) * {};", acc, sc);
-  k.line("uint32_t u;");
-  k.line("v = v < -512.0f ? -512.0f : (v > 512.0f ? 512.0f : v);");
-  k.line("v += 12582912.0f;");
-  k.line("memcpy(&u, &v, 4);");
-  k.line("{} = {};", dst, q8_saturate_dsp(k, fmt::format("(int32_t)(u & 0x7FFFFFu) - {}", 0x400000 - zp), yt));
-  k.close();
+  // rint_s32 is one VCVTR on FPU cores; qadd keeps the zero-point offset exact
+  // when the rounded value is huge (it saturates like the float path).
+  std::string r = fmt::format("{}_rint_s32((float)({}) * {})", k.prefix, acc, sc);
+  if (zp != 0) r = fmt::format("{}_qadd({}, {})", k.prefix, r, zp);
+  k.line("{} = {};", dst, q8_saturate_dsp(k, r, yt));
 }
 
 void emit_q8_requant_tflite_dsp(KernelContext &k, const std::string &acc, const std::string &mult,
@@ -218,24 +215,28 @@ void emit_q8_dot(KernelContext &k, int64_t K, const std::vector<std::string> &xs
   };
   if (K4 > 0) {
     k.line("#if {}_HAS_DSP", upper(P));
-    k.open("for (size_t i = 0; i < {}; i += 4) {{", K4 * 4);
-    for (size_t i = 0; i < xs.size(); ++i) {
-      k.line("uint32_t xa{0}, xb{0};", i);
-      k.line("memcpy(&xa{}, {} + i, 4);", i, xs[i]);
-      k.line("memcpy(&xb{}, {} + i + 2, 4);", i, xs[i]);
-    }
-    for (size_t j = 0; j < ws.size(); ++j) {
-      k.open("{{");
-      k.line("uint32_t w, wa, wb;");
-      k.line("memcpy(&w, {} + i, 4);", ws[j]);
-      k.line("wa = {}_sxtb16(w);", P);
-      k.line("wb = {}_sxtb16_ror8(w);", P);
+    // One quad of 4 products per (column, row) pair at index expression `ix`.
+    auto quad = [&](const std::string &ix, const std::string &sfx) {
       for (size_t i = 0; i < xs.size(); ++i) {
-        k.line("{0} = {1}_smlad(xa{2}, wa, {0});", acc[i][j], P, i);
-        k.line("{0} = {1}_smlad(xb{2}, wb, {0});", acc[i][j], P, i);
+        k.line("uint32_t xa{0}{1}, xb{0}{1};", i, sfx);
+        k.line("memcpy(&xa{}{}, {} + {}, 4);", i, sfx, xs[i], ix);
+        k.line("memcpy(&xb{}{}, {} + {} + 2, 4);", i, sfx, xs[i], ix);
       }
-      k.close();
-    }
+      for (size_t j = 0; j < ws.size(); ++j) {
+        k.open("{{");
+        k.line("uint32_t w, wa, wb;");
+        k.line("memcpy(&w, {} + {}, 4);", ws[j], ix);
+        k.line("wa = {}_sxtb16(w);", P);
+        k.line("wb = {}_sxtb16_ror8(w);", P);
+        for (size_t i = 0; i < xs.size(); ++i) {
+          k.line("{0} = {1}_smlad(xa{2}{3}, wa, {0});", acc[i][j], P, i, sfx);
+          k.line("{0} = {1}_smlad(xb{2}{3}, wb, {0});", acc[i][j], P, i, sfx);
+        }
+        k.close();
+      }
+    };
+    k.open("for (size_t i = 0; i < {}; i += 4) {{", K4 * 4);
+    quad("i", "");
     k.close();
     k.line("#else");
     k.open("for (size_t i = 0; i < {}; i += 4) {{", K4 * 4);

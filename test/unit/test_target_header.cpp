@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -95,7 +97,7 @@ uint32_t ref_pkhbt(uint32_t a, uint32_t b, unsigned sh) {
   return (a & 0xFFFFu) | (uint32_t)(((uint64_t)b << (sh & 31)) & 0xFFFF0000u);
 }
 
-enum Op { SMLAD, SXTB16, SXTB16_ROR8, SSAT_K, USAT_K, QADD, PKHBT_K, SSAT_V, USAT_V, PKHBT_V, NUM_OPS };
+enum Op { SMLAD, SXTB16, SXTB16_ROR8, SSAT_K, USAT_K, QADD, PKHBT_K, SSAT_V, USAT_V, PKHBT_V, RINT, NUM_OPS };
 
 struct Case {
   int op;
@@ -137,6 +139,17 @@ std::vector<Case> make_cases(int per_op) {
       case SSAT_V: k.imm = rng() % 34; k.expect = ref_ssat(k.a, k.imm); break;      // 0 and 33 included
       case USAT_V: k.imm = rng() % 40; k.expect = ref_usat(k.a, k.imm); break;      // 32..39 included
       case PKHBT_V: k.imm = rng() % 40; k.expect = ref_pkhbt(k.a, k.b, k.imm); break;
+      case RINT: {  // |v| <= 2^22: exact rint, ties to even (halves included)
+        float v;
+        switch (rng() % 3) {
+        case 0: v = (float)((int)(rng() % 2001) - 1000) + 0.5f; break;
+        case 1: v = (float)((int64_t)(rng() % 8388609u) - 4194304) * ((rng() & 1) ? 1.0f : 0.5f); break;
+        default: v = ((float)(rng() % 2000001u) - 1000000.0f) / 997.0f; break;
+        }
+        std::memcpy(&k.a, &v, 4);
+        k.expect = wrap((int64_t)std::nearbyint(v));
+        break;
+      }
       }
       cs.push_back(k);
     }
@@ -186,6 +199,7 @@ static uint32_t run(unsigned op, unsigned imm, uint32_t a, uint32_t b, uint32_t 
   case 7: return (uint32_t)@P@_ssat(@P@_u2i_(a), opaque(imm));
   case 8: return @P@_usat(@P@_u2i_(a), opaque(imm));
   case 9: return @P@_pkhbt(a, b, opaque(imm));
+  case 10: { float v; memcpy(&v, &a, 4); return (uint32_t)@P@_rint_s32(v); }
   default: return 0xDEADBEEFu;
   }
 }
@@ -202,7 +216,8 @@ int main(void) {
       ++bad;
     }
   }
-  printf("checked %lu cases, %lu mismatches, dsp asm %d\n", (unsigned long)N, bad, (int)@U@_DSP_ASM);
+  printf("checked %lu cases, %lu mismatches, dsp asm %d, fpu asm %d\n", (unsigned long)N, bad, (int)@U@_DSP_ASM,
+         (int)@U@_FPU_ASM);
   return bad != 0;
 }
 )";
@@ -315,7 +330,7 @@ TEST_CASE("target header: options, validation, determinism, prefixing", "[target
   std::regex def_re(R"(#\s*define\s+([A-Za-z_][A-Za-z0-9_]*))");
   for (auto it = std::sregex_iterator(h.begin(), h.end(), def_re); it != std::sregex_iterator(); ++it)
     CHECK((*it)[1].str().rfind("M_", 0) == 0);
-  std::regex fn_re(R"(M_INLINE\s+\w+\s+(\w+)\s*\()");
+  std::regex fn_re(R"(\nM_(?:INLINE|INTRINSIC)\s+\w+\s+(\w+)\s*\()");
   int functions = 0;
   for (auto it = std::sregex_iterator(h.begin(), h.end(), fn_re); it != std::sregex_iterator(); ++it, ++functions)
     CHECK((*it)[1].str().rfind("m_", 0) == 0);
@@ -429,7 +444,7 @@ TEST_CASE("target header: arm-none-eabi-gcc builds it; asm fast paths match unde
   INFO(log);
   REQUIRE(rc == 0);
   std::string s = read_text(dir.path / "intrin.s");
-  for (const char *insn : {"smlad", "sxtb16", "ssat", "usat", "qadd", "pkhbt"}) {
+  for (const char *insn : {"smlad", "sxtb16", "ssat", "usat", "qadd", "pkhbt", "vcvtr.s32.f32"}) {
     INFO(insn);
     CHECK(s.find(std::string("\t") + insn) != std::string::npos);
   }
@@ -440,14 +455,18 @@ TEST_CASE("target header: arm-none-eabi-gcc builds it; asm fast paths match unde
   if (!have_tool("qemu-arm")) {
     FAIL("qemu-arm not installed: scripts/setup.sh installs it; the test cannot run without it");
   }
-  for (const char *extra : {"", "-DTI_NO_DSP_ASM"}) {
-    std::string cmd = std::string("arm-none-eabi-gcc -march=armv7-a -mthumb -mfloat-abi=soft --specs=rdimon.specs ") +
-                      kStrict + " -O2 " + extra + " intrin.c -o intrin.elf && qemu-arm -cpu max ./intrin.elf";
+  // softfp: the FPU instructions (VCVTR for rint_s32) with the soft-float
+  // calling convention, so the soft-float libraries link.
+  struct Config { const char *flags, *want; };
+  for (const Config &cf : {Config{"-mfloat-abi=soft", "dsp asm 1, fpu asm 0"},
+                           Config{"-mfloat-abi=soft -DTI_NO_DSP_ASM", "dsp asm 0, fpu asm 0"},
+                           Config{"-mfloat-abi=softfp -mfpu=vfpv3-d16", "dsp asm 1, fpu asm 1"}}) {
+    std::string cmd = std::string("arm-none-eabi-gcc -march=armv7-a -mthumb --specs=rdimon.specs ") + cf.flags + " " +
+                      kStrict + " -O2 intrin.c -o intrin.elf && qemu-arm -cpu max ./intrin.elf";
     int rc = sh(dir.path, cmd, log);
     INFO(cmd << "\n" << log);
     CHECK(rc == 0);
-    std::string want = "checked " + std::to_string(cases.size()) + " cases, 0 mismatches, dsp asm " +
-                       (*extra ? "0" : "1");
+    std::string want = "checked " + std::to_string(cases.size()) + " cases, 0 mismatches, " + cf.want;
     CHECK(log.find(want) != std::string::npos);
   }
 }
