@@ -308,6 +308,86 @@ const char *kPortability = R"(
 #endif
 }
 
+/* DOT2X2_Q8: the int8 convolution micro-kernel. Two int16 columns are
+ * interleaved per quad of 4 taps (8 halfwords: column 0 taps 0, 2, 1, 3 then
+ * column 1 taps 0, 2, 1, 3); w0 and w1 are two int8 weight rows in natural
+ * order, 4 bytes per quad. For `quads` >= 1 quads it adds
+ *   acc[0] += col0 . w0, acc[1] += col0 . w1, acc[2] += col1 . w0, acc[3] += col1 . w1
+ * (int32, wrapping). On Thumb-2 cores with the DSP extension it is a naked
+ * assembly function (SMLAD/SXTB16, two quads per loop step, 16 products in
+ * 16 instructions); elsewhere the portable C below. */
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__ARM_FEATURE_DSP) && !defined(@U@_NO_DSP_ASM)
+#define @U@_DOT_ASM 1
+#else
+#define @U@_DOT_ASM 0
+#endif
+#if @U@_DOT_ASM
+#define @U@_DOT_QUAD_                                                            \
+  "ldm r0!, {r8, r9, r10, r11}\n\t"                                              \
+  "ldr lr, [r1], #4\n\t"                                                         \
+  "sxtb16 r3, lr\n\t"                                                            \
+  "sxtb16 lr, lr, ror #8\n\t"                                                    \
+  "smlad r4, r8, r3, r4\n\t"                                                     \
+  "smlad r4, r9, lr, r4\n\t"                                                     \
+  "smlad r6, r10, r3, r6\n\t"                                                    \
+  "smlad r6, r11, lr, r6\n\t"                                                    \
+  "ldr lr, [r2], #4\n\t"                                                         \
+  "sxtb16 r3, lr\n\t"                                                            \
+  "sxtb16 lr, lr, ror #8\n\t"                                                    \
+  "smlad r5, r8, r3, r5\n\t"                                                     \
+  "smlad r5, r9, lr, r5\n\t"                                                     \
+  "smlad r7, r10, r3, r7\n\t"                                                    \
+  "smlad r7, r11, lr, r7\n\t"
+#define @U@_UNUSED_ __attribute__((unused))
+__attribute__((naked, noinline, unused)) static void @P@_dot2x2_q8(const int16_t *cols @U@_UNUSED_,
+                                                                   const int8_t *w0 @U@_UNUSED_,
+                                                                   const int8_t *w1 @U@_UNUSED_,
+                                                                   int32_t *acc @U@_UNUSED_,
+                                                                   uint32_t quads @U@_UNUSED_) {
+  __asm__(
+      "push {r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+      "ldr r12, [sp, #40]\n\t"
+      "ldm r3, {r4, r5, r6, r7}\n\t"
+      "lsrs r12, r12, #1\n\t"
+      "bcc 1f\n\t"
+      @U@_DOT_QUAD_
+      "1:\n\t"
+      "cmp r12, #0\n\t"
+      "beq 3f\n\t"
+      "2:\n\t"
+      @U@_DOT_QUAD_
+      @U@_DOT_QUAD_
+      "subs r12, r12, #1\n\t"
+      "bne 2b\n\t"
+      "3:\n\t"
+      "pop {r3}\n\t"
+      "stm r3, {r4, r5, r6, r7}\n\t"
+      "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+#undef @U@_DOT_QUAD_
+#undef @U@_UNUSED_
+#else
+@U@_INLINE void @P@_dot2x2_q8(const int16_t *cols, const int8_t *w0, const int8_t *w1, int32_t *acc,
+                              uint32_t quads) {
+  int32_t s00 = acc[0], s01 = acc[1], s10 = acc[2], s11 = acc[3];
+  uint32_t q;
+  for (q = 0; q < quads; ++q, cols += 8, w0 += 4, w1 += 4) {
+    const int32_t a0 = cols[0], a2 = cols[1], a1 = cols[2], a3 = cols[3];
+    const int32_t b0 = cols[4], b2 = cols[5], b1 = cols[6], b3 = cols[7];
+    const int32_t u0 = w0[0], u1 = w0[1], u2 = w0[2], u3 = w0[3];
+    const int32_t v0 = w1[0], v1 = w1[1], v2 = w1[2], v3 = w1[3];
+    s00 += a0 * u0 + a1 * u1 + a2 * u2 + a3 * u3;
+    s01 += a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3;
+    s10 += b0 * u0 + b1 * u1 + b2 * u2 + b3 * u3;
+    s11 += b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3;
+  }
+  acc[0] = s00;
+  acc[1] = s01;
+  acc[2] = s10;
+  acc[3] = s11;
+}
+#endif
+
 #endif /* @U@_TARGET_H_ */
 )";
 

@@ -490,6 +490,10 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
   // Columns: int16, each full quad stored in the order 0, 2, 1, 3 (see emit_q8_dot).
   k.line("int16_t *col = (int16_t *)(void *)scratch;");
   if (!f.trivial_gather) k.line("int8_t *stg = (int8_t *)(void *)(scratch + {});", KS * 4);
+  // With the micro-kernel (K a multiple of 4) the two columns are interleaved
+  // per quad: 8 halfwords = column 0's quad, then column 1's.
+  const bool il = K % 4 == 0;
+  const int64_t qs = il ? 8 : 4; // halfwords from one quad of a column to the next
   auto gather = [&](const std::string &p, const std::string &dst) {
     int64_t K4 = (K / 4) * 4;
     if (f.trivial_gather) {
@@ -498,10 +502,11 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
       k.line("int16_t *d = {};", dst);
       if (K4 > 0) {
         k.open("for (size_t c = 0; c < {}; c += 4) {{", K4);
-        k.line("d[c] = xp[c * {}];", HW);
-        k.line("d[c + 1] = xp[(c + 2) * {}];", HW);
-        k.line("d[c + 2] = xp[(c + 1) * {}];", HW);
-        k.line("d[c + 3] = xp[(c + 3) * {}];", HW);
+        std::string dc = il ? "d[2 * c" : "d[c";
+        k.line("{}] = xp[c * {}];", dc, HW);
+        k.line("{} + 1] = xp[(c + 2) * {}];", dc, HW);
+        k.line("{} + 2] = xp[(c + 1) * {}];", dc, HW);
+        k.line("{} + 3] = xp[(c + 3) * {}];", dc, HW);
         k.close();
       }
       if (K4 < K) k.line("for (size_t c = {}; c < {}; ++c) d[c] = xp[c * {}];", K4, K, HW);
@@ -519,7 +524,9 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
     const int64_t KK = f.KH * f.KW, C4 = (f.C / 4) * 4;
     const bool unroll_all = K <= 64, unroll_groups = !unroll_all && 4 * KK <= 64;
     if (unroll_all || unroll_groups) {
-      auto pos = [&](int64_t t) { return t < K4 ? (t & ~int64_t(3)) | ((t & 1) << 1) | ((t & 2) >> 1) : t; };
+      auto pos = [&](int64_t t) {
+        return t < K4 ? (t / 4) * qs + (((t & 1) << 1) | ((t & 2) >> 1)) : t;
+      };
       k.line("const long ih0 = oh * {} - {};", f.sh, f.pt);
       k.open("if (full && ih0 >= 0 && ih0 + {} <= {}) {{", (f.KH - 1) * f.dh + 1, f.H);
       k.line("const int8_t *xb = x0 + ih0 * {} + iw0;", f.W);
@@ -535,11 +542,11 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
           k.line("e[{}] = xb[{}];", pos(t), c * HW + a * f.dh * f.W + b * f.dw);
         }
         k.line("xb += {};", 4 * HW);
-        k.line("e += {};", 4 * KK);
+        k.line("e += {};", qs * KK);
         k.close();
         for (int64_t t = C4 * KK; t < K; ++t) {
           int64_t c = t / KK - C4, a = (t % KK) / f.KW, b = t % f.KW;
-          k.line("e[{}] = xb[{}];", pos(t) - C4 * KK, c * HW + a * f.dh * f.W + b * f.dw);
+          k.line("e[{}] = xb[{}];", pos(t) - (C4 * KK / 4) * qs, c * HW + a * f.dh * f.W + b * f.dw);
         }
       }
       k.close();
@@ -566,17 +573,56 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
     k.close();
     if (K4 > 0) {
       k.open("for (size_t i = 0; i < {}; i += 4) {{", K4);
-      k.line("e[i] = stg[i];");
-      k.line("e[i + 1] = stg[i + 2];");
-      k.line("e[i + 2] = stg[i + 1];");
-      k.line("e[i + 3] = stg[i + 3];");
+      std::string ei = il ? "e[2 * i" : "e[i";
+      k.line("{}] = stg[i];", ei);
+      k.line("{} + 1] = stg[i + 2];", ei);
+      k.line("{} + 2] = stg[i + 1];", ei);
+      k.line("{} + 3] = stg[i + 3];", ei);
       k.close();
     }
     if (K4 < K) k.line("for (size_t i = {}; i < {}; ++i) e[i] = stg[i];", K4, K);
     if (unroll_all || unroll_groups) k.close();
     k.close();
   };
+  // Micro-kernel path: two pixels x two output channels per call of the
+  // target header's dot2x2_q8 (SMLAD assembly on DSP cores). An odd last pixel
+  // is gathered into both columns; an odd last channel uses its row twice.
+  auto pixels_il = [&](int np) {
+    gather("p", "col");
+    gather(np == 2 ? "p + 1" : "p", "(col + 4)");
+    auto store = [&](const std::string &acc, const std::string &m, const std::string &px) {
+      emit_q8_requant_any(k, tfl, acc, tfl ? fmt::format("tq_m[{}]", m) : fmt::format("scl[{}]", m),
+                          fmt::format("tq_s[{}]", m), yz, yt, fmt::format("y0[({}) * {} + {}]", m, P, px));
+    };
+    auto block = [&](bool two) {
+      k.line("int32_t acc[4];");
+      k.line("acc[0] = acc[2] = beff[m];");
+      k.line("acc[1] = acc[3] = beff[{}];", two ? "m + 1" : "m");
+      k.line("{}_dot2x2_q8(col, x3 + m * {}, x3 + {} * {}, acc, {});", k.prefix, K, two ? "(m + 1)" : "m", K, K / 4);
+      store("acc[0]", "m", "p");
+      if (two) store("acc[1]", "m + 1", "p");
+      if (np == 2) {
+        store("acc[2]", "m", "p + 1");
+        if (two) store("acc[3]", "m + 1", "p + 1");
+      }
+    };
+    if (f.M >= 2) {
+      k.open("for (size_t m = 0; m < {}; m += 2) {{", (f.M / 2) * 2);
+      block(true);
+      k.close();
+    }
+    if (f.M % 2) {
+      k.open("{{");
+      k.line("const size_t m = {};", f.M - 1);
+      block(false);
+      k.close();
+    }
+  };
   auto pixels = [&](int np) {
+    if (il) {
+      pixels_il(np);
+      return;
+    }
     if (np == 2) {
       gather("p", "col");
       gather("p + 1", fmt::format("(col + {})", KS));

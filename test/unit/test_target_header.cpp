@@ -204,8 +204,46 @@ static uint32_t run(unsigned op, unsigned imm, uint32_t a, uint32_t b, uint32_t 
   }
 }
 
+/* dot2x2_q8 (assembly on DSP cores) against plain C on pseudo-random data,
+ * 1..9 quads, extreme values included. */
+static unsigned long check_dot(void) {
+  static int16_t cols[8 * 9];
+  static int8_t w[2][4 * 9];
+  unsigned long bad = 0, seed = 12345u;
+  unsigned quads, rep, t;
+  for (rep = 0; rep < 200; ++rep)
+    for (quads = 1; quads <= 9; ++quads) {
+      int32_t acc[4], ref[4];
+      for (t = 0; t < 8 * quads; ++t) {
+        seed = seed * 1103515245u + 12345u;
+        cols[t] = (int16_t)((rep % 7 == 0) ? ((seed >> 16) & 1 ? 127 : -128) : (int)((seed >> 16) % 256u) - 128);
+      }
+      for (t = 0; t < 4 * quads; ++t) {
+        seed = seed * 1103515245u + 12345u;
+        w[0][t] = (int8_t)((int)((seed >> 16) % 256u) - 128);
+        w[1][t] = (int8_t)((rep % 5 == 0) ? -128 : (int)((seed >> 8) % 256u) - 128);
+      }
+      for (t = 0; t < 4; ++t) acc[t] = ref[t] = (int32_t)(seed % 100000u) - 50000 + (int32_t)t;
+      for (t = 0; t < quads; ++t) {
+        const int16_t *c = cols + 8 * t;
+        unsigned j;
+        for (j = 0; j < 2; ++j) {
+          const int8_t *r = w[j] + 4 * t;
+          ref[j] += c[0] * r[0] + c[2] * r[1] + c[1] * r[2] + c[3] * r[3];
+          ref[2 + j] += c[4] * r[0] + c[6] * r[1] + c[5] * r[2] + c[7] * r[3];
+        }
+      }
+      @P@_dot2x2_q8(cols, w[0], w[1], acc, quads);
+      for (t = 0; t < 4; ++t)
+        if (acc[t] != ref[t]) ++bad;
+    }
+  return bad;
+}
+
 int main(void) {
-  unsigned long i, bad = 0;
+  unsigned long i, bad = 0, dot_bad = check_dot();
+  printf("dot2x2 %lu mismatches, dot asm %d\n", dot_bad, (int)@U@_DOT_ASM);
+  bad += dot_bad;
   for (i = 0; i < N; ++i) {
     uint32_t r = run(OP[i], IMM[i], A[i], B[i], C[i]);
     if (r != E[i]) {
@@ -444,7 +482,7 @@ TEST_CASE("target header: arm-none-eabi-gcc builds it; asm fast paths match unde
   INFO(log);
   REQUIRE(rc == 0);
   std::string s = read_text(dir.path / "intrin.s");
-  for (const char *insn : {"smlad", "sxtb16", "ssat", "usat", "qadd", "pkhbt", "vcvtr.s32.f32"}) {
+  for (const char *insn : {"smlad", "sxtb16", "ssat", "usat", "qadd", "pkhbt", "vcvtr.s32.f32", "ldm"}) {
     INFO(insn);
     CHECK(s.find(std::string("\t") + insn) != std::string::npos);
   }
@@ -468,5 +506,7 @@ TEST_CASE("target header: arm-none-eabi-gcc builds it; asm fast paths match unde
     CHECK(rc == 0);
     std::string want = "checked " + std::to_string(cases.size()) + " cases, 0 mismatches, " + cf.want;
     CHECK(log.find(want) != std::string::npos);
+    std::string dot = std::string("dot2x2 0 mismatches, dot asm ") + (std::string(cf.want).find("dsp asm 1") == 0 ? "1" : "0");
+    CHECK(log.find(dot) != std::string::npos);
   }
 }
