@@ -492,16 +492,32 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
   if (!f.trivial_gather) k.line("int8_t *stg = (int8_t *)(void *)(scratch + {});", KS * 4);
   // With the micro-kernel (K a multiple of 4) the two columns are interleaved
   // per quad: 8 halfwords = column 0's quad, then column 1's.
-  const bool il = K % 4 == 0;
+  // K not a multiple of 4 (e.g. a 3-channel 3x3 first layer): the weight
+  // rows are zero-padded to KS in a compile-time copy (M * (KS - K) extra
+  // bytes) and the padded column taps are zeroed once, so every tap is in a
+  // full quad.
+  const bool pad_rows = K % 4 != 0 && f.M * KS <= 16384;
+  const bool il = K % 4 == 0 || pad_rows;
+  const int64_t KD = il ? KS : K; // row stride and dot length of the micro-kernel
+  if (pad_rows) {
+    std::vector<int64_t> wpad((size_t)(f.M * KS), 0);
+    for (int64_t m = 0; m < f.M; ++m)
+      for (int64_t t = 0; t < K; ++t) wpad[(size_t)(m * KS + t)] = wv[(size_t)(m * K + t)];
+    k.line("static const int8_t wpad[{}] = {{{}}};", f.M * KS, int_array(wpad));
+    k.line("memset(col, 0, {});", KS * 2 * 2);
+    if (!f.trivial_gather) k.line("memset(stg, 0, {});", KS);
+  }
+  const std::string wrows = pad_rows ? "wpad" : "x3";
   const int64_t qs = il ? 8 : 4; // halfwords from one quad of a column to the next
   auto gather = [&](const std::string &p, const std::string &dst) {
-    int64_t K4 = (K / 4) * 4;
+    int64_t K4 = il ? KS : (K / 4) * 4;
     if (f.trivial_gather) {
       k.open("{{");
       k.line("const int8_t *xp = x0 + {};", p);
       k.line("int16_t *d = {};", dst);
-      if (K4 > 0) {
-        k.open("for (size_t c = 0; c < {}; c += 4) {{", K4);
+      const int64_t K4t = (K / 4) * 4; // taps of full quads actually present
+      if (K4t > 0) {
+        k.open("for (size_t c = 0; c < {}; c += 4) {{", K4t);
         std::string dc = il ? "d[2 * c" : "d[c";
         k.line("{}] = xp[c * {}];", dc, HW);
         k.line("{} + 1] = xp[(c + 2) * {}];", dc, HW);
@@ -509,7 +525,11 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
         k.line("{} + 3] = xp[(c + 3) * {}];", dc, HW);
         k.close();
       }
-      if (K4 < K) k.line("for (size_t c = {}; c < {}; ++c) d[c] = xp[c * {}];", K4, K, HW);
+      if (il)
+        for (int64_t c = K4t; c < K; ++c)
+          k.line("d[{}] = xp[{}];", (c / 4) * 8 + (((c & 1) << 1) | ((c & 2) >> 1)), c * HW);
+      else if (K4t < K)
+        k.line("for (size_t c = {}; c < {}; ++c) d[c] = xp[c * {}];", K4t, K, HW);
       k.close();
       return;
     }
@@ -598,7 +618,8 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
       k.line("int32_t acc[4];");
       k.line("acc[0] = acc[2] = beff[m];");
       k.line("acc[1] = acc[3] = beff[{}];", two ? "m + 1" : "m");
-      k.line("{}_dot2x2_q8(col, x3 + m * {}, x3 + {} * {}, acc, {});", k.prefix, K, two ? "(m + 1)" : "m", K, K / 4);
+      k.line("{0}_dot2x2_q8(col, {1} + m * {2}, {1} + {3} * {2}, acc, {4});", k.prefix, wrows, KD,
+             two ? "(m + 1)" : "m", KD / 4);
       store("acc[0]", "m", "p");
       if (two) store("acc[1]", "m + 1", "p");
       if (np == 2) {
