@@ -24,6 +24,9 @@ KernelRegistry &KernelRegistry::instance() {
     register_quantize_kernels(*reg);
     register_int8_kernels(*reg);
     register_int8_fc_kernels(*reg);
+    register_int8_lut_kernels(*reg);
+    register_int8_mul_kernels(*reg);
+    register_int8_convtranspose_kernels(*reg);
     return reg;
   }();
   return *r;

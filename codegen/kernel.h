@@ -146,5 +146,8 @@ void register_misc_kernels(KernelRegistry &r);
 void register_quantize_kernels(KernelRegistry &r);
 void register_int8_kernels(KernelRegistry &r);
 void register_int8_fc_kernels(KernelRegistry &r);
+void register_int8_lut_kernels(KernelRegistry &r);
+void register_int8_mul_kernels(KernelRegistry &r);
+void register_int8_convtranspose_kernels(KernelRegistry &r);
 
 } // namespace tmc::codegen

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "frontend/contrib_schemas.h"
 #include "frontend/tensor_proto_impl.h"
 
 namespace fs = std::filesystem;
@@ -222,7 +223,7 @@ struct Importer {
       gp->mutable_node()->Swap(expanded.mutable_node());
       try {
         onnx::ShapeInferenceOptions so(false, 0, true);
-        onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), so);
+        onnx::shape_inference::InferShapes(model, schema_registry(), so);
       } catch (const std::exception &e) {
         fail(fmt::format("ONNX shape inference failed after expanding functions: {}", e.what()));
       }
@@ -312,7 +313,7 @@ struct Importer {
     }
     try {
       onnx::ShapeInferenceOptions so(false, 0, true);
-      onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), so);
+      onnx::shape_inference::InferShapes(model, schema_registry(), so);
     } catch (const std::exception &e) {
       fail(fmt::format("ONNX shape inference failed: {}", e.what()));
     }

@@ -7,6 +7,7 @@
 #include <onnx/shape_inference/implementation.h>
 #include <unordered_map>
 
+#include "frontend/contrib_schemas.h"
 #include "frontend/onnx_importer.h"
 
 namespace tmc::frontend {
@@ -85,7 +86,7 @@ int refine_shapes(ir::Graph &g) {
   for (const ir::Value *v : g.outputs) set_type(gp->add_output(), *v, v->shape_known);
   try {
     onnx::ShapeInferenceOptions so(false, 0, true);
-    onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(), so);
+    onnx::shape_inference::InferShapes(m, schema_registry(), so);
   } catch (const std::exception &e) {
     throw ir::CompileError(fmt::format("ONNX shape inference failed while refining shapes: {}", e.what()));
   }

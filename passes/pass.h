@@ -60,6 +60,10 @@ std::unique_ptr<Pass> create_dead_code_elimination_pass(); // dead_code_eliminat
 /// `int8_semantics`: "onnx" (ORT float requantization) or "tflite" (TFLite
 /// fixed-point kernels; the integer nodes get attribute tmc_int8_semantics).
 std::unique_ptr<Pass> create_quantize_folding_pass(const std::string &int8_semantics = "onnx"); // quantize_folding.cpp
+/// com.microsoft QOperator ops (QLinearAdd, QLinearSigmoid, ...) to tmc integer ops.
+std::unique_ptr<Pass> create_lower_qoperator_pass(const std::string &int8_semantics = "onnx"); // lower_qoperator.cpp
+/// True for the com.microsoft ops that lower-qoperator lowers.
+bool lowers_qoperator_op(const ir::Node &n); // lower_qoperator.cpp
 std::unique_ptr<Pass> create_layout_channels_last_pass();  // layout_channels_last.cpp
 std::unique_ptr<Pass> create_prepack_gemm_weights_pass();  // prepack_gemm_weights.cpp
 // Fusion and simplification (float32 graphs; helpers in rewrite_utils.h).

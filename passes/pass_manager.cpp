@@ -32,6 +32,7 @@ std::vector<std::string> PassManager::names() const {
 }
 
 bool op_removed_by_passes(const ir::Node &n) {
+  if (lowers_qoperator_op(n)) return true;
   if (!n.domain.empty()) return false;
   if (n.op == "Identity" || n.op == "Dropout") return true;
   if ((n.op == "Shape" || n.op == "Size") && n.input(0) && n.input(0)->shape_known) return true;
@@ -46,6 +47,7 @@ std::set<std::string> fusion_pass_names() {
 void add_default_pipeline(PassManager &pm, const std::string &int8_semantics) {
   pm.add(create_remove_identity_pass());
   pm.add(create_shape_folding_pass());
+  pm.add(create_lower_qoperator_pass(int8_semantics));
   pm.add(create_quantize_folding_pass(int8_semantics)); // before constant folding dequantizes weights
   pm.add(create_constant_folding_pass());
   pm.add(create_remove_identity_pass());

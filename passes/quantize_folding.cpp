@@ -5,11 +5,18 @@
 //   Gemm                      -> tmc::QGemm (weights stored [N, K], int32 bias)
 //   MatMul (constant B)       -> QLinearMatMul
 //   Add                       -> tmc::QAdd
+//   Mul                       -> tmc::QMul
+//   ConvTranspose             -> tmc::QConvTranspose (int32 bias, weights
+//                                per-tensor or per output channel, axis 1)
 //   AveragePool, GlobalAveragePool -> tmc::QAveragePool
 //   Softmax                   -> tmc::QSoftmax
-//   MaxPool, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat with the
-//   same scale and zero point on every input and the output -> the same op on
-//   the integer data.
+//   Sigmoid, Tanh, HardSwish, HardSigmoid, LeakyRelu, Relu, Clip
+//                             -> tmc::QLut, a 256-entry table built here
+//                                (passes/qlut.h), or tmc::QClamp when the
+//                                table is a clamp
+//   MaxPool, GlobalMaxPool, Reshape, Flatten, Squeeze, Unsqueeze, Transpose,
+//   Concat with the same scale and zero point on every input and the output
+//   -> the same op on the integer data.
 // A Relu or Clip between the op and its QuantizeLinear is folded: since
 // quantization is monotone, Q(clip(v, a, b)) == clamp(Q(v), Q(a), Q(b)); when
 // that clamp is not the plain saturation of the output type a tmc::QClamp
@@ -20,14 +27,17 @@
 // runs before constant folding, so DequantizeLinear of constant weights is
 // still visible. Ops that read a DequantizeLinear and feed a QuantizeLinear
 // but cannot be folded stay float islands, with a warning on stderr.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <limits>
 
 #include <fmt/format.h>
 
 #include "passes/pass.h"
+#include "passes/qlut.h"
 #include "passes/rewrite_utils.h"
 
 namespace tmc::passes {
@@ -185,12 +195,17 @@ private:
   void finish(ir::Node *n, ir::Node *orig, OutSide &os);
   /// The int32 bias for a Conv/Gemm: from DQ(int32) or a float constant,
   /// quantized with scale x_scale * w_scale[c]. Null value and false on failure.
-  bool bias_i32(ir::Value *b, const QInfo &x, const QInfo &w, int64_t channels, ir::Value *&out);
+  /// `wch(c)`: the weight scale index of output channel c (default c).
+  bool bias_i32(ir::Value *b, const QInfo &x, const QInfo &w, int64_t channels, ir::Value *&out,
+                const std::function<int64_t(int64_t)> &wch = nullptr);
 
   bool fold_conv(ir::Node *n);
   bool fold_gemm(ir::Node *n);
   bool fold_matmul(ir::Node *n);
   bool fold_add(ir::Node *n);
+  bool fold_mul(ir::Node *n);
+  bool fold_unary(ir::Node *n);
+  bool fold_convtranspose(ir::Node *n);
   bool fold_avgpool(ir::Node *n);
   bool fold_softmax(ir::Node *n);
   bool fold_passthrough(ir::Node *n);
@@ -220,13 +235,14 @@ void QuantizeFolding::finish(ir::Node *n, ir::Node *orig, OutSide &os) {
   g.rebuild_producers();
 }
 
-bool QuantizeFolding::bias_i32(ir::Value *b, const QInfo &x, const QInfo &w, int64_t channels, ir::Value *&out) {
+bool QuantizeFolding::bias_i32(ir::Value *b, const QInfo &x, const QInfo &w, int64_t channels, ir::Value *&out,
+                               const std::function<int64_t(int64_t)> &wch) {
   ir::Graph &g = *g_;
   out = nullptr;
   if (!b) return true;
   if (b->numel() != channels) return fail("bias size does not match");
   std::vector<float> bscale(channels);
-  for (int64_t c = 0; c < channels; ++c) bscale[c] = x.s() * w.s(c);
+  for (int64_t c = 0; c < channels; ++c) bscale[c] = x.s() * w.s(wch ? wch(c) : c);
   QInfo bq;
   std::vector<double> real(channels);
   if (dq_of(b, bq, true)) {
@@ -353,6 +369,69 @@ bool QuantizeFolding::fold_add(ir::Node *n) {
   return true;
 }
 
+bool QuantizeFolding::fold_mul(ir::Node *n) {
+  ir::Graph &g = *g_;
+  if (n->opset < 7) return fail("legacy broadcast is not supported");
+  QInfo a, b;
+  if (!dq_of(n->input(0), a) || !a.per_tensor()) return fail("input A is not a per-tensor DequantizeLinear");
+  if (!dq_of(n->input(1), b) || !b.per_tensor()) return fail("input B is not a per-tensor DequantizeLinear");
+  OutSide os;
+  if (!find_out_side(g, n->output(0), os)) return fail("output is not quantized");
+  std::vector<ir::Value *> ins{a.q, a.scale, zp_value(g, a, a.q->dtype), b.q, b.scale, zp_value(g, b, b.q->dtype),
+                               os.q.scale, zp_value(g, os.q, os.q.q->dtype)};
+  ir::Node *qm = g.insert_node(n, "QMul", ins, {nullptr}, n->name + "_q");
+  qm->domain = "tmc";
+  qm->opset = 1;
+  finish(qm, n, os);
+  return true;
+}
+
+/// An elementwise activation between DQ and Q: a 256-entry table of the
+/// output code of every input code (a following Relu/Clip folded in).
+bool QuantizeFolding::fold_unary(ir::Node *n) {
+  ir::Graph &g = *g_;
+  qlut::Activation act;
+  if (!qlut::activation_of(*n, act)) return fail("parameters are not constant");
+  QInfo x;
+  if (!dq_of(n->input(0), x) || !x.per_tensor()) return fail("input is not a per-tensor DequantizeLinear");
+  OutSide os;
+  if (!find_out_side(g, n->output(0), os)) return fail("output is not quantized");
+  qlut::QParams in{x.q->dtype, x.s(), x.z()}, out{os.q.q->dtype, os.q.s(), os.q.z()};
+  std::vector<int64_t> table = qlut::build_table(act, in, out, semantics_ == "tflite");
+  for (auto &v : table) v = std::min(std::max(v, os.lo), os.hi);
+  qlut::insert_table_op(g, n, x.q, os.q.q, table, n->name + "_q");
+  for (ir::Node *r : os.removed) g.remove_node(r);
+  g.remove_node(n);
+  g.rebuild_producers();
+  return true;
+}
+
+bool QuantizeFolding::fold_convtranspose(ir::Node *n) {
+  QInfo x, w;
+  if (!dq_of(n->input(0), x) || !x.per_tensor()) return fail("input is not a per-tensor DequantizeLinear");
+  if (!dq_of(n->input(1), w) || !w.q->is_constant()) return fail("weight is not a DequantizeLinear of a constant");
+  if (w.q->rank() < 3) return fail("weight rank < 3");
+  int64_t G = n->attr_int("group", 1), Mg = w.q->shape[1];
+  if (!w.per_tensor() && w.axis != 1) return fail("weight is not quantized per output channel (axis 1)");
+  if (w.zp && w.zp->dtype != w.q->dtype) return fail("weight zero point dtype differs");
+  OutSide os;
+  if (!find_out_side(*g_, n->output(0), os)) return fail("output is not quantized");
+  ir::Value *bias = nullptr;
+  if (!bias_i32(n->input(2), x, w, Mg * G, bias, [Mg](int64_t m) { return m % Mg; })) return false;
+  ir::Graph &g = *g_;
+  std::vector<ir::Value *> ins{x.q, x.scale, zp_value(g, x, x.q->dtype), w.q, w.scale, zp_value(g, w, w.q->dtype),
+                               os.q.scale, zp_value(g, os.q, os.q.q->dtype)};
+  if (bias) ins.push_back(bias);
+  ir::Node *qc = g.insert_node(n, "QConvTranspose", ins, {nullptr}, n->name + "_q");
+  qc->domain = "tmc";
+  qc->opset = 1;
+  for (const char *a : {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads",
+                        "strides"})
+    if (n->has_attr(a)) qc->attrs[a] = n->attrs.at(a);
+  finish(qc, n, os);
+  return true;
+}
+
 bool QuantizeFolding::fold_avgpool(ir::Node *n) {
   ir::Graph &g = *g_;
   QInfo x;
@@ -408,7 +487,8 @@ bool QuantizeFolding::fold_passthrough(ir::Node *n) {
     if (!dq_of(n->input(i), xs[i]) || !xs[i].per_tensor()) return fail("input is not a per-tensor DequantizeLinear");
   OutSide os;
   if (!find_out_side(g, n->output(0), os)) return fail("output is not quantized");
-  if (os.clamp && n->op != "MaxPool") return fail("activation between the op and QuantizeLinear");
+  if (os.clamp && n->op != "MaxPool" && n->op != "GlobalMaxPool")
+    return fail("activation between the op and QuantizeLinear");
   for (auto &x : xs)
     if (x.q->dtype != os.q.q->dtype || x.s() != os.q.s() || x.z() != os.q.z())
       return fail("input and output quantization parameters differ");
@@ -448,10 +528,15 @@ bool QuantizeFolding::run(ir::Graph &g) {
     else if (op == "Gemm") ok = fold_gemm(n);
     else if (op == "MatMul") ok = fold_matmul(n);
     else if (op == "Add") ok = fold_add(n);
+    else if (op == "Mul") ok = fold_mul(n);
+    else if (op == "ConvTranspose") ok = fold_convtranspose(n);
+    else if (op == "Sigmoid" || op == "Tanh" || op == "HardSwish" || op == "HardSigmoid" || op == "LeakyRelu" ||
+             op == "Relu" || op == "Clip")
+      ok = fold_unary(n);
     else if (op == "AveragePool" || op == "GlobalAveragePool") ok = fold_avgpool(n);
     else if (op == "Softmax") ok = fold_softmax(n);
-    else if (op == "MaxPool" || op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" ||
-             op == "Transpose" || op == "Concat")
+    else if (op == "MaxPool" || op == "GlobalMaxPool" || op == "Reshape" || op == "Flatten" || op == "Squeeze" ||
+             op == "Unsqueeze" || op == "Transpose" || op == "Concat")
       ok = fold_passthrough(n);
     else tried = false;
     if (ok) {

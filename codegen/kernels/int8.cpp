@@ -5,11 +5,16 @@
 // float32 scale (x_scale * w_scale / y_scale, in that order), rounded half to
 // even, offset by the zero point and saturated.
 //
-//   (QGemm, the fully connected layer, is in int8_fc.cpp.)
+//   (QGemm, the fully connected layer, is in int8_fc.cpp; QMul in int8_mul.cpp,
+//   QLut in int8_lut.cpp, QConvTranspose in int8_convtranspose.cpp.)
 //   QAdd(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp) -> y (broadcast)
 //   QAveragePool(x, x_scale, x_zp, y_scale, y_zp) attrs as AveragePool
 //   QSoftmax(x, x_scale, x_zp, y_scale, y_zp) attrs axis, coerce_2d
 //   QClamp(x) attrs lo, hi
+// QAdd and QAveragePool with tmc_int8_arith = "qlinear" (set by
+// lower-qoperator for QLinearAdd, QLinearAveragePool and
+// QLinearGlobalAveragePool) reproduce ONNX Runtime's QLinear* CPU kernels
+// instead of its unfused DQ -> float op -> Q; see docs/quantization.md.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -21,12 +26,21 @@
 #include "codegen/kernel.h"
 #include "codegen/kernels/common.h"
 #include "codegen/kernels/int8_emit.h"
+#include "codegen/kernels/int8_round.h"
 #include "codegen/kernels/window.h"
 
 namespace tmc::codegen {
 namespace {
 
 using ir::DType;
+
+bool qlinear_arith(const ir::Node &n) { return n.attr_string("tmc_int8_arith", "") == "qlinear"; }
+
+/// Forces float32 rounding of a host-side intermediate (no fused multiply-add).
+float rnd32(float v) {
+  volatile float t = v;
+  return t;
+}
 
 // ---------------------------------------------------------------- QAdd
 std::string check_qadd(const ir::Node &n) {
@@ -37,10 +51,45 @@ std::string check_qadd(const ir::Node &n) {
   for (size_t i : {1, 2, 4, 5, 6, 7})
     if (n.input(i)->numel() != 1) return "quantization must be per-tensor";
   broadcast_shapes(n, {n.input(0)->shape, n.input(3)->shape});
-  if (tflite_semantics(n))
+  if (tflite_semantics(n) || qlinear_arith(n))
     for (size_t i : {1, 2, 4, 5, 6, 7})
-      if (!n.input(i)->is_constant()) return "--int8-semantics tflite needs constant scales and zero points";
+      if (!n.input(i)->is_constant()) return "this int8 arithmetic needs constant scales and zero points";
   return "";
+}
+
+// ONNX Runtime's QLinearAdd (MLAS, x86-64 AVX2 kernel): with r_a = a_scale /
+// y_scale and r_b = b_scale / y_scale (float32) and the constant
+// c = y_zp - fma(r_a, a_zp, r_b * b_zp) (its compiler fuses the first
+// product), y = rne(fma(a, r_a, fma(b, r_b, c))) saturated. When A is one
+// value per innermost run of the broadcast (ONNX Runtime's "scalar A" span)
+// ONNX Runtime calls the kernel with A and B swapped:
+// c = y_zp - fma(r_b, b_zp, r_a * a_zp), y = rne(fma(b, r_b, fma(a, r_a, c))).
+void emit_qadd_qlinear(KernelContext &k) {
+  const ir::Node &n = k.node;
+  const ir::Value &y = k.vout(0);
+  float sa = (float)n.input(1)->float_values()[0], sb = (float)n.input(4)->float_values()[0],
+        sy = (float)n.input(6)->float_values()[0];
+  float za = (float)n.input(2)->int_values()[0], zb = (float)n.input(5)->int_values()[0],
+        zy = (float)n.input(7)->int_values()[0];
+  float ra = rnd32(sa / sy), rb = rnd32(sb / sy);
+  // Innermost output dimension > 1: is A broadcast along it?
+  ir::Shape as = k.vin(0).shape, ys = y.shape;
+  bool a_scalar = k.vin(0).numel() == 1;
+  for (size_t i = 0; i < ys.size() && !a_scalar; ++i) {
+    size_t d = ys.size() - 1 - i;
+    if (ys[d] == 1) continue;
+    a_scalar = i >= as.size() || as[as.size() - 1 - i] == 1;
+    break;
+  }
+  float c = a_scalar ? rnd32(zy - std::fmaf(rb, zb, rnd32(ra * za))) : rnd32(zy - std::fmaf(ra, za, rnd32(rb * zb)));
+  k.line("const float ra = {}, rb = {}, c = {};", c_float_literal(ra), c_float_literal(rb), c_float_literal(c));
+  emit_broadcast_loop(k, y.shape, {k.vin(0).shape, k.vin(3).shape},
+                      [&](const std::vector<std::string> &ix, const std::string &oi) {
+                        std::string a = fmt::format("(float)x0[{}]", ix[0]), b = fmt::format("(float)x3[{}]", ix[1]);
+                        std::string v = a_scalar ? fmt::format("fmaf({}, rb, fmaf({}, ra, c))", b, a)
+                                                 : fmt::format("fmaf({}, ra, fmaf({}, rb, c))", a, b);
+                        emit_round_store(k, v, "", 0, y.dtype, fmt::format("y0[{}]", oi));
+                      });
 }
 
 // TFLite ADD: both inputs offset and shifted left by 20, each rescaled by
@@ -71,6 +120,7 @@ void emit_qadd_tflite(KernelContext &k) {
 
 void emit_qadd(KernelContext &k) {
   if (tflite_semantics(k.node)) return emit_qadd_tflite(k);
+  if (qlinear_arith(k.node)) return emit_qadd_qlinear(k);
   const ir::Value &y = k.vout(0);
   k.line("const float sa = x1[0], sb = x4[0], sy = x6[0];");
   k.line("const int32_t za = (int32_t)x2[0], zb = (int32_t)x5[0];");
@@ -109,7 +159,67 @@ std::string check_qavgpool(const ir::Node &n) {
   WindowGeometry g = pool_geometry(n);
   for (auto d : g.dil)
     if (d != 1) return "dilations are not supported";
+  if (qlinear_arith(n))
+    for (size_t i : {1, 2, 3, 4})
+      if (!n.input(i)->is_constant()) return "this int8 arithmetic needs constant scales and zero points";
   return "";
+}
+
+// ONNX Runtime's QLinearAveragePool / QLinearGlobalAveragePool. A window
+// covering the whole unpadded image (global pooling) is MLAS's integer path:
+// s = sum - count * x_zp, y = rne((float)s * scale) + y_zp saturated, with
+// scale = x_scale / (y_scale * (float)count). Otherwise ONNX Runtime
+// dequantizes every element (x_scale * (x - x_zp), float32), sums them in
+// float32 in window order, divides by the count (all window taps with
+// count_include_pad), and quantizes: rne(mean / y_scale + y_zp) saturated.
+void emit_qavgpool_qlinear(KernelContext &k, const WindowGeometry &g) {
+  const ir::Node &n = k.node;
+  const ir::Value &x = k.vin(0), &y = k.vout(0);
+  float xs = (float)n.input(1)->float_values()[0], ys = (float)n.input(3)->float_values()[0];
+  int64_t xz = n.input(2)->int_values()[0], yz = n.input(4)->int_values()[0];
+  int64_t NC = x.shape[0] * x.shape[1];
+  int64_t XS = ir::shape_numel(g.in), YS = ir::shape_numel(g.out);
+  bool global = g.in == g.kernel;
+  for (size_t d = 0; d < g.nd; ++d) global = global && g.pad_begin[d] == 0 && g.pad_end[d] == 0;
+  if (global) {
+    float scale = rnd32(xs / rnd32(ys * (float)XS));
+    k.open("for (size_t c = 0; c < {}; ++c) {{", NC);
+    k.line("const {} *xc = x0 + c * {};", k.ctype_in(0), XS);
+    k.line("int32_t s = {};", -xz * XS);
+    k.line("for (size_t i = 0; i < {}; ++i) s += (int32_t)xc[i];", XS);
+    emit_round_store(k, fmt::format("(float)s * {}", c_float_literal(scale)), "", yz, y.dtype, "y0[c]");
+    k.close();
+    return;
+  }
+  bool cip = n.attr_int("count_include_pad", 0) != 0;
+  std::string dq;
+  for (int b = 0; b < 256; ++b) {
+    int64_t code = x.dtype == DType::I8 ? (int64_t)(int8_t)(uint8_t)b : b;
+    dq += (b ? ", " : "") + c_float_literal(rnd32(xs * (float)(code - xz)));
+  }
+  k.line("static const float dq[256] = {{{}}};", dq);
+  std::vector<int64_t> istr = strides_of(g.in), ostr = strides_of(g.out);
+  k.open("for (size_t c = 0; c < {}; ++c) {{", NC);
+  k.line("const {} *xc = x0 + c * {};", k.ctype_in(0), XS);
+  k.line("{} *yc = y0 + c * {};", k.ctype_out(0), YS);
+  std::string cnt, oidx, xidx;
+  for (size_t d = 0; d < g.nd; ++d) {
+    k.open("for (long o{0} = 0; o{0} < {1}; ++o{0}) {{", d, g.out[d]);
+    k.line("const long b{0} = o{0} * {1} - {2};", d, g.stride[d], g.pad_begin[d]);
+    k.line("const long lo{0} = b{0} < 0 ? 0 : b{0};", d);
+    k.line("const long hi{0} = b{0} + {1} > {2} ? {2} : b{0} + {1};", d, g.kernel[d], g.in[d]);
+    cnt += (d ? " * " : "") + (cip ? std::to_string(g.kernel[d]) : fmt::format("(hi{0} - lo{0})", d));
+    oidx += (d ? " + " : "") + fmt::format("o{} * {}", d, ostr[d]);
+    xidx += (d ? " + " : "") + fmt::format("i{} * {}", d, istr[d]);
+  }
+  k.line("float s = 0.0f;");
+  for (size_t d = 0; d < g.nd; ++d) k.open("for (long i{0} = lo{0}; i{0} < hi{0}; ++i{0}) {{", d);
+  k.line("s += dq[(uint8_t)xc[{}]];", xidx);
+  for (size_t d = 0; d < g.nd; ++d) k.close();
+  emit_round_store(k, fmt::format("s / (float)({}) / {}", cnt, c_float_literal(ys)),
+                   c_float_literal((float)yz), 0, y.dtype, fmt::format("yc[{}]", oidx));
+  for (size_t d = 0; d < g.nd; ++d) k.close();
+  k.close();
 }
 
 void emit_qavgpool(KernelContext &k) {
@@ -121,6 +231,7 @@ void emit_qavgpool(KernelContext &k) {
   int64_t XS = ir::shape_numel(g.in), YS = ir::shape_numel(g.out);
   std::vector<int64_t> istr = strides_of(g.in), ostr = strides_of(g.out);
   if (y.numel() == 0) return;
+  if (qlinear_arith(n) && !tflite_semantics(n)) return emit_qavgpool_qlinear(k, g);
   // TFLite AVERAGE_POOL (same input and output quantization): the integer sum
   // divided by the count, rounded half away from zero.
   bool tfl = tflite_semantics(n);
@@ -253,6 +364,37 @@ void emit_qsoftmax(KernelContext &k) {
   }
   if (x.numel() == 0) return;
   if (tflite_semantics(k.node) && emit_qsoftmax_tflite(k, outer, D, inner)) return;
+  const ir::Node &n = k.node;
+  if (n.input(1)->is_constant() && n.input(3)->is_constant() && n.input(4)->is_constant()) {
+    // exp(x_scale * (x - max)) for the 256 possible differences max - x,
+    // computed at compile time with expf: the same float32 values as calling
+    // expf at run time, without a call per element.
+    float sx = (float)n.input(1)->float_values()[0], sy = (float)n.input(3)->float_values()[0];
+    int64_t yz = n.input(4)->int_values()[0];
+    std::string ex;
+    for (int d = 0; d < 256; ++d) {
+      float arg = sx * (float)(-d);
+      ex += (d ? ", " : "") + c_float_literal(std::exp(arg));
+    }
+    std::string xi = inner == 1 ? "d" : fmt::format("d * {}", inner);
+    k.line("static const float ex[256] = {{{}}};", ex);
+    k.open("for (size_t o = 0; o < {}; ++o) {{", outer);
+    k.open("for (size_t r = 0; r < {}; ++r) {{", inner);
+    k.line("const {} *xr = x0 + o * {} + r;", k.ctype_in(0), D * inner);
+    k.line("{} *yr = y0 + o * {} + r;", k.ctype_out(0), D * inner);
+    k.line("int32_t mx = (int32_t)xr[0];");
+    k.line("float sum = 0.0f, inv;");
+    k.line("for (size_t d = 1; d < {}; ++d) if ((int32_t)xr[{}] > mx) mx = (int32_t)xr[{}];", D, xi, xi);
+    k.line("for (size_t d = 0; d < {}; ++d) sum += ex[mx - (int32_t)xr[{}]];", D, xi);
+    k.line("inv = 1.0f / sum;");
+    k.open("for (size_t d = 0; d < {}; ++d) {{", D);
+    emit_round_store(k, fmt::format("ex[mx - (int32_t)xr[{}]] * inv / {}", xi, c_float_literal(sy)), "", yz, y.dtype,
+                     fmt::format("yr[{}]", xi));
+    k.close();
+    k.close();
+    k.close();
+    return;
+  }
   k.line("const float sx = x1[0], sy = x3[0];");
   k.line("const int32_t xzp = (int32_t)x2[0];");
   k.line("const float yzp = (float)x4[0];");
