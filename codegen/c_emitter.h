@@ -17,6 +17,9 @@ struct CodegenOptions {
   /// Sections and profiling hooks of NAME_target.h.
   TargetHeaderOptions header;
   std::string source_model;  ///< for the comment at the top of each file
+  /// Emit NAME_TRACE_TENSOR calls after every node output (tmc compile
+  /// --trace, tmc verify --per-layer). Off: the output is unchanged.
+  bool trace = false;
 };
 
 struct GeneratedFile {
@@ -31,7 +34,17 @@ std::vector<GeneratedFile> generate_c(const ir::Graph &g, const CodegenOptions &
 /// A host harness (uses stdio; not part of the product) that reads each input
 /// from a raw file, runs NAME_run and writes each output to a raw file:
 ///   harness in0.bin ... inN.bin -- out0.bin ... outM.bin
+/// With opts.trace it also defines the trace hook (see trace_config_header)
+/// and takes "--trace FILE" after the outputs: every traced tensor is
+/// appended to FILE as records of
+///   u32 name length, name bytes, i32 dtype (ONNX code), u64 byte count, data
+/// in host byte order, in the order the model wrote them.
 GeneratedFile generate_host_harness(const CodegenOptions &opts);
+
+/// NAME_trace_hook.h: declares NAME_trace_tensor(name, dtype, data, bytes) and
+/// defines NAME_TRACE_TENSOR to call it. A harness builds NAME.c with
+/// -DNAME_CONFIG_HEADER='"NAME_trace_hook.h"' and defines the function.
+GeneratedFile generate_trace_hook_header(const CodegenOptions &opts);
 
 /// Makes a valid C identifier from a file stem ("mobilenet-v2" -> "mobilenet_v2").
 std::string make_c_identifier(const std::string &stem);

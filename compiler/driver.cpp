@@ -11,6 +11,8 @@
 
 #include "codegen/kernel.h"
 #include "compiler/memory_svg.h"
+#include "compiler/process.h"
+#include "compiler/quantize.h"
 #include "frontend/onnx_importer.h"
 #include "passes/eval/evaluator.h"
 
@@ -82,6 +84,23 @@ static std::string model_stem(const std::string &path) { return fs::path(path).s
 static CompileResult compile_once(const CompileOptions &opts);
 
 CompileResult compile(const CompileOptions &opts) {
+  if (opts.quantize) {
+    // Quantize to a temporary file with the model's own file name (so the C
+    // prefix and the report's model name stay the same), then compile it.
+    QuantizeOptions q = *opts.quantize;
+    q.model_path = opts.model_path;
+    for (auto &[k, v] : opts.input_shapes) q.input_shapes[k] = v;
+    QuantizeResult qr = quantize_model(q);
+    if (opts.quantize_report_os)
+      *opts.quantize_report_os << "tmc: quantized " << opts.model_path << " (" << qr.mode_text << ")\n"
+                               << quantize_table(qr);
+    WorkDir tmp("tmc-quantize", "");
+    CompileOptions o = opts;
+    o.quantize = nullptr;
+    o.model_path = (tmp.path() / fs::path(opts.model_path).filename()).string();
+    write_file_atomically(o.model_path, qr.model_bytes);
+    return compile(o);
+  }
   if (opts.layout != Layout::Auto) {
     CompileOptions o = opts;
     if (opts.layout == Layout::NCHW) o.disabled_passes.insert("layout-channels-last");
@@ -180,6 +199,7 @@ static CompileResult compile_once(const CompileOptions &opts) {
   co.header.weights_section = opts.weights_section;
   co.header.arena_section = opts.arena_section;
   co.header.profiling = opts.profiling;
+  co.trace = opts.trace;
   co.source_model = model_stem(opts.model_path) + fs::path(opts.model_path).extension().string();
   r.files = codegen::generate_c(g, co);
 

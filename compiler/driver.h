@@ -18,6 +18,8 @@ namespace tmc::driver {
 /// Data layout of the convolution and pooling kernels.
 enum class Layout { Auto, NCHW, NHWC };
 
+struct QuantizeOptions; // compiler/quantize.h
+
 struct CompileOptions {
   std::string model_path;
   std::string name; ///< "" = from the model file's stem
@@ -30,12 +32,19 @@ struct CompileOptions {
   int64_t alignment = 8; ///< at least; the target may require more
   std::optional<std::string> weights_section, arena_section;
   bool profiling = false;
+  /// Emit NAME_TRACE_TENSOR hooks after every node (--trace; verify --per-layer).
+  bool trace = false;
   /// Auto: channels-last unless it would grow the arena.
   Layout layout = Layout::Auto;
   /// Overrides of the board's flash / RAM budgets in bytes (-1 = board's).
   int64_t flash_budget = -1, ram_budget = -1;
   /// Integer arithmetic of quantized ops: "onnx" (ONNX Runtime) or "tflite".
   std::string int8_semantics = "onnx";
+  /// Post-training quantization before compiling (compile --quantize,
+  /// compiler/quantize.h): null = compile the model as it is.
+  std::shared_ptr<const QuantizeOptions> quantize;
+  /// Where the quantization report table goes (null = nowhere).
+  std::ostream *quantize_report_os = nullptr;
 };
 
 /// Flash and RAM estimates against a budget (a board's, or --flash-budget /

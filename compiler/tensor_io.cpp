@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
+#include <zlib.h>
 
 namespace tmc::driver {
 
@@ -131,5 +132,107 @@ Tensor load_tensor_file(const std::string &path) {
   if (is_npy) return parse_npy(b, path);
   return frontend::parse_tensor_proto_bytes(b, path);
 }
+
+// ---- .npz: a zip archive of .npy members (PKWARE APPNOTE layout). Only the
+// central directory, local headers and stored/deflate members are read;
+// zlib does the inflating.
+
+namespace {
+
+uint64_t le(const std::string &b, size_t at, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | (unsigned char)b[at + (size_t)i];
+  return v;
+}
+
+std::string inflate_raw(const std::string &in, size_t size, const std::string &what) {
+  std::string out(size, '\0');
+  z_stream zs{};
+  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw CompileError(what + ": zlib initialisation failed");
+  zs.next_in = (Bytef *)in.data();
+  zs.avail_in = (uInt)in.size();
+  zs.next_out = (Bytef *)out.data();
+  zs.avail_out = (uInt)out.size();
+  int rc = inflate(&zs, Z_FINISH);
+  size_t got = zs.total_out;
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END || got != size)
+    throw CompileError(fmt::format("{}: corrupt deflate data ({})", what, rc == Z_STREAM_END ? "wrong size" : "zlib error"));
+  return out;
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, Tensor>> parse_npz(const std::string &b, const std::string &what) {
+  auto bad = [&](const std::string &why) { return CompileError(what + ": not a readable .npz archive: " + why); };
+  if (b.size() < 22) throw bad("too short");
+  // End of central directory: the last record with its signature.
+  size_t eocd = std::string::npos;
+  size_t lowest = b.size() > 22 + 65535 ? b.size() - 22 - 65535 : 0;
+  for (size_t p = b.size() - 22 + 1; p-- > lowest;)
+    if (le(b, p, 4) == 0x06054b50) {
+      eocd = p;
+      break;
+    }
+  if (eocd == std::string::npos) throw bad("no zip end-of-directory record");
+  uint64_t entries = le(b, eocd + 10, 2), cd_size = le(b, eocd + 12, 4), cd_off = le(b, eocd + 16, 4);
+  if ((entries == 0xffff || cd_size == 0xffffffff || cd_off == 0xffffffff) && eocd >= 20 &&
+      le(b, eocd - 20, 4) == 0x07064b50) {
+    uint64_t z = le(b, eocd - 20 + 8, 8);
+    if (z + 56 > b.size() || le(b, (size_t)z, 4) != 0x06064b50) throw bad("bad zip64 end-of-directory record");
+    entries = le(b, (size_t)z + 32, 8);
+    cd_size = le(b, (size_t)z + 40, 8);
+    cd_off = le(b, (size_t)z + 48, 8);
+  }
+  if (cd_off > b.size() || cd_size > b.size() - cd_off) throw bad("central directory outside the file");
+  std::vector<std::pair<std::string, Tensor>> out;
+  size_t p = (size_t)cd_off;
+  for (uint64_t e = 0; e < entries; ++e) {
+    if (p + 46 > b.size() || le(b, p, 4) != 0x02014b50) throw bad("bad central directory entry");
+    uint64_t flags = le(b, p + 8, 2), method = le(b, p + 10, 2), crc = le(b, p + 16, 4);
+    uint64_t csize = le(b, p + 20, 4), usize = le(b, p + 24, 4);
+    size_t nlen = (size_t)le(b, p + 28, 2), xlen = (size_t)le(b, p + 30, 2), clen = (size_t)le(b, p + 32, 2);
+    uint64_t loff = le(b, p + 42, 4);
+    if (p + 46 + nlen + xlen + clen > b.size()) throw bad("truncated central directory");
+    std::string name = b.substr(p + 46, nlen);
+    // Zip64 extra field: 64-bit sizes / offset for the fields set to 0xffffffff.
+    for (size_t x = p + 46 + nlen; x + 4 <= p + 46 + nlen + xlen;) {
+      size_t id = (size_t)le(b, x, 2), len = (size_t)le(b, x + 2, 2);
+      if (x + 4 + len > p + 46 + nlen + xlen) break;
+      if (id == 1) {
+        size_t q = x + 4;
+        if (usize == 0xffffffff && q + 8 <= x + 4 + len) usize = le(b, q, 8), q += 8;
+        if (csize == 0xffffffff && q + 8 <= x + 4 + len) csize = le(b, q, 8), q += 8;
+        if (loff == 0xffffffff && q + 8 <= x + 4 + len) loff = le(b, q, 8), q += 8;
+      }
+      x += 4 + len;
+    }
+    p += 46 + nlen + xlen + clen;
+    std::string member = what + ":" + name;
+    if (!name.empty() && name.back() == '/') continue; // a folder
+    if (flags & 1) throw CompileError(member + ": encrypted zip members are not supported");
+    if (loff + 30 > b.size() || le(b, (size_t)loff, 4) != 0x04034b50) throw CompileError(member + ": bad local header");
+    size_t data = (size_t)loff + 30 + (size_t)le(b, (size_t)loff + 26, 2) + (size_t)le(b, (size_t)loff + 28, 2);
+    if (data > b.size() || csize > b.size() - data) throw CompileError(member + ": member data outside the file");
+    std::string raw = b.substr(data, (size_t)csize), npy;
+    if (method == 0) {
+      if (csize != usize) throw CompileError(member + ": stored member with different sizes");
+      npy = std::move(raw);
+    } else if (method == 8) {
+      if (usize > (uint64_t)1 << 34) throw CompileError(member + ": member too large");
+      npy = inflate_raw(raw, (size_t)usize, member);
+    } else {
+      throw CompileError(fmt::format("{}: zip compression method {} is not supported (stored and deflate are)",
+                                     member, method));
+    }
+    if (crc32(0L, (const Bytef *)npy.data(), (uInt)npy.size()) != crc) throw CompileError(member + ": CRC mismatch");
+    std::string key = name;
+    if (key.size() > 4 && key.compare(key.size() - 4, 4, ".npy") == 0) key.resize(key.size() - 4);
+    out.emplace_back(key, parse_npy(npy, member));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> load_npz(const std::string &path) { return parse_npz(read_all(path), path); }
 
 } // namespace tmc::driver

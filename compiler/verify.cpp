@@ -1,5 +1,6 @@
 #include "compiler/verify.h"
 
+#include <cctype>
 #include <cmath>
 #include <memory>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <sys/wait.h>
 
+#include "compiler/per_layer.h"
 #include "compiler/process.h"
 #include "compiler/target_run.h"
 #include "compiler/tensor_io.h"
@@ -21,78 +23,36 @@ namespace tmc::driver {
 
 using ir::DType;
 
-
-
-template <typename T> static T get(const ir::Bytes &b, int64_t i) {
-  T v;
-  std::memcpy(&v, b.data() + i * (int64_t)sizeof(T), sizeof(T));
-  return v;
+static std::string upper_name(const std::string &s) {
+  std::string r;
+  for (char c : s) r += (char)std::toupper((unsigned char)c);
+  return r;
 }
 
-static double f16_to_double(uint16_t h) {
-  int s = h >> 15, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  double v;
-  if (e == 0) v = std::ldexp((double)m, -24);
-  else if (e == 31) v = m ? NAN : INFINITY;
-  else v = std::ldexp((double)(m | 0x400), e - 25);
-  return s ? -v : v;
-}
 
-static double element(const Tensor &t, int64_t i) {
-  switch (t.dtype) {
-  case DType::F32: return get<float>(*t.data, i);
-  case DType::F64: return get<double>(*t.data, i);
-  case DType::F16: return f16_to_double(get<uint16_t>(*t.data, i));
-  case DType::BF16: {
-    uint32_t bits = (uint32_t)get<uint16_t>(*t.data, i) << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-  }
-  case DType::I8: return get<int8_t>(*t.data, i);
-  case DType::I16: return get<int16_t>(*t.data, i);
-  case DType::I32: return get<int32_t>(*t.data, i);
-  case DType::I64: return (double)get<int64_t>(*t.data, i);
-  case DType::U8: case DType::Bool: return get<uint8_t>(*t.data, i);
-  case DType::U16: return get<uint16_t>(*t.data, i);
-  case DType::U32: return get<uint32_t>(*t.data, i);
-  case DType::U64: return (double)get<uint64_t>(*t.data, i);
-  default: return 0;
-  }
-}
-
-static std::string index_str(const ir::Shape &shape, int64_t flat) {
-  std::vector<int64_t> idx(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    idx[d] = shape[d] ? flat % shape[d] : 0;
-    flat = shape[d] ? flat / shape[d] : 0;
-  }
-  std::string r = "[";
-  for (size_t d = 0; d < idx.size(); ++d) r += (d ? "," : "") + std::to_string(idx[d]);
-  return r + "]";
-}
-
-/// ONNX's test data stores bfloat16 tensors with data type UINT16; accept
-/// 16-bit storage types for each other and read them with the model's type.
-static bool same_storage(DType file, DType model) {
-  if (file == model) return true;
-  auto is16 = [](DType t) { return t == DType::U16 || t == DType::BF16 || t == DType::F16; };
-  return is16(file) && is16(model) && (file == DType::U16 || model == DType::U16);
-}
 
 int run_verify(const VerifyOptions &o) {
+  if (!o.per_layer && !o.reference.empty()) {
+    std::cerr << "tmc verify: error: --reference needs --per-layer\n";
+    return kExitUsage;
+  }
   CompileResult cr;
   try {
-    cr = compile(o.compile);
+    CompileOptions co = o.compile;
+    co.trace = co.trace || o.per_layer;
+    cr = compile(co);
   } catch (const ir::CompileError &e) {
     std::cerr << "tmc verify: error: " << printable(e.what()) << "\n";
     return kExitModelError;
   }
   const ir::Graph &g = *cr.graph;
   std::vector<Tensor> ins, exps;
+  ReferenceSet refs;
   try {
     for (auto &p : o.inputs) ins.push_back(load_tensor_file(p));
     for (auto &p : o.expected) exps.push_back(load_tensor_file(p));
+    if (!o.reference.empty())
+      for (auto &[k, t] : load_npz(o.reference)) refs.emplace(k, t);
   } catch (const ir::CompileError &e) {
     std::cerr << "tmc verify: error: " << printable(e.what()) << "\n";
     return kExitUsage;
@@ -102,7 +62,8 @@ int run_verify(const VerifyOptions &o) {
                              g.inputs.size(), ins.size());
     return kExitUsage;
   }
-  if (exps.size() != g.outputs.size()) {
+  const bool check_outputs = !(o.per_layer && exps.empty());
+  if (check_outputs && exps.size() != g.outputs.size()) {
     std::cerr << fmt::format("tmc verify: error: the model has {} outputs but {} --expected files were given\n",
                              g.outputs.size(), exps.size());
     return kExitUsage;
@@ -126,6 +87,7 @@ int run_verify(const VerifyOptions &o) {
     return kExitBuildOrRunError;
   }
   const fs::path dir = work->path();
+  std::vector<TraceRecord> trace;
 
   if (o.compile.target != "host") {
     // On the target: cross-compile with a bare-metal harness and run under QEMU.
@@ -140,11 +102,31 @@ int run_verify(const VerifyOptions &o) {
     for (auto &t : ins) in_bytes.emplace_back(t.data->begin(), t.data->end());
     std::vector<size_t> out_bytes;
     for (auto *v : g.outputs) out_bytes.push_back((size_t)v->nbytes());
-    TargetRunResult tr = run_on_target(tc->core, dir.string(), cr.name, {cr.name + ".c"}, in_bytes, out_bytes,
-                                       o.timeout_seconds, o.cflags);
+    std::vector<std::string> c_files{cr.name + ".c"};
+    std::string cflags = o.cflags;
+    if (o.per_layer) {
+      // The trace hook prints every tensor over semihosting.
+      codegen::CodegenOptions co;
+      co.name = cr.name;
+      auto hook = codegen::generate_trace_hook_header(co);
+      std::ofstream(dir / hook.filename, std::ios::binary) << hook.content;
+      std::ofstream(dir / (cr.name + "_trace_hook.c"), std::ios::binary) << target_trace_hook_source(cr.name);
+      c_files.push_back(cr.name + "_trace_hook.c");
+      cflags += " " + shell_quote(fmt::format("-D{}_CONFIG_HEADER=\"{}\"", upper_name(cr.name), hook.filename));
+    }
+    TargetRunResult tr = run_on_target(tc->core, dir.string(), cr.name, c_files, in_bytes, out_bytes,
+                                       o.timeout_seconds, cflags);
     if (!tr.ok) {
       std::cerr << "tmc verify: error: " << tr.error << "\n";
       return kExitBuildOrRunError;
+    }
+    if (o.per_layer) {
+      try {
+        trace = parse_target_trace(tr.log);
+      } catch (const ir::CompileError &e) {
+        std::cerr << "tmc verify: error: " << printable(e.what()) << "\n";
+        return kExitBuildOrRunError;
+      }
     }
     if (!o.quiet) std::cout << fmt::format("tmc verify: ran on {} under QEMU\n", tc->core);
     for (size_t j = 0; j < tr.outputs.size(); ++j)
@@ -153,8 +135,14 @@ int run_verify(const VerifyOptions &o) {
   } else {
     codegen::CodegenOptions co;
     co.name = cr.name;
+    co.trace = o.per_layer;
     auto files = cr.files;
     files.push_back(codegen::generate_host_harness(co));
+    std::string trace_flags;
+    if (o.per_layer) {
+      files.push_back(codegen::generate_trace_hook_header(co));
+      trace_flags = " " + shell_quote(fmt::format("-D{}_CONFIG_HEADER=\"{}_trace_hook.h\"", upper_name(cr.name), cr.name));
+    }
     for (auto &f : files) std::ofstream(dir / f.filename, std::ios::binary) << f.content;
     for (size_t i = 0; i < ins.size(); ++i)
       std::ofstream(dir / fmt::format("in{}.bin", i), std::ios::binary)
@@ -163,8 +151,8 @@ int run_verify(const VerifyOptions &o) {
     std::string cc = o.cc;
     if (cc.empty()) cc = std::getenv("CC") ? std::getenv("CC") : "cc";
     std::string d = shell_quote(dir.string());
-    std::string build = fmt::format("{} -std=c99 -O1 -Wall -Wextra -Werror -pedantic {} -I{} {}/{}.c {}/{}_harness.c -o {}/run -lm",
-                                    cc, o.cflags, d, d, cr.name, d, cr.name, d);
+    std::string build = fmt::format("{} -std=c99 -O1 -Wall -Wextra -Werror -pedantic {}{} -I{} {}/{}.c {}/{}_harness.c -o {}/run -lm",
+                                    cc, o.cflags, trace_flags, d, d, cr.name, d, cr.name, d);
     std::string out;
     int rc = run_command(build, &out);
     if (rc != 0) {
@@ -174,17 +162,26 @@ int run_verify(const VerifyOptions &o) {
     std::string run = fmt::format("cd {} && timeout {} ./run", d, o.timeout_seconds);
     for (size_t i = 0; i < ins.size(); ++i) run += fmt::format(" in{}.bin", i);
     run += " --";
-    for (size_t i = 0; i < exps.size(); ++i) run += fmt::format(" out{}.bin", i);
+    for (size_t i = 0; i < g.outputs.size(); ++i) run += fmt::format(" out{}.bin", i);
+    if (o.per_layer) run += " --trace trace.bin";
     out.clear();
     rc = run_command(run, &out);
     if (rc != 0) {
       std::cerr << fmt::format("tmc verify: error: the generated program failed (exit {}):\n{}", rc, out);
       return kExitBuildOrRunError;
     }
+    if (o.per_layer) {
+      try {
+        trace = read_host_trace((dir / "trace.bin").string());
+      } catch (const ir::CompileError &e) {
+        std::cerr << "tmc verify: error: " << printable(e.what()) << "\n";
+        return kExitBuildOrRunError;
+      }
+    }
   }
 
   bool all_ok = true;
-  for (size_t j = 0; j < exps.size(); ++j) {
+  for (size_t j = 0; check_outputs && j < exps.size(); ++j) {
     const ir::Value *v = g.outputs[j];
     Tensor e = exps[j];
     std::string label = fmt::format("output {} '{}'", j, v->name);
@@ -203,47 +200,57 @@ int run_verify(const VerifyOptions &o) {
     auto bytes = std::make_shared<ir::Bytes>((size_t)v->nbytes());
     f.read((char *)bytes->data(), (std::streamsize)bytes->size());
     got.data = bytes;
-    bool is_float = ir::dtype_is_float(v->dtype);
-    int64_t worst = -1, nbad = 0;
-    double worst_excess = -1, worst_abs = 0;
-    for (int64_t i = 0; i < v->numel(); ++i) {
-      double a = element(got, i), b = element(e, i);
-      bool ok;
-      double diff;
-      if (is_float) {
-        if (std::isnan(b) || std::isnan(a)) {
-          ok = std::isnan(a) && std::isnan(b);
-          diff = ok ? 0 : INFINITY;
-        } else if (std::isinf(b) || std::isinf(a)) {
-          ok = a == b;
-          diff = ok ? 0 : INFINITY;
-        } else {
-          diff = std::fabs(a - b);
-          ok = diff <= o.atol + o.rtol * std::fabs(b);
-        }
-      } else {
-        ok = std::memcmp(got.data->data() + i * (int64_t)ir::dtype_size(v->dtype),
-                         e.data->data() + i * (int64_t)ir::dtype_size(v->dtype), ir::dtype_size(v->dtype)) == 0;
-        diff = std::fabs(a - b);
-      }
-      double excess = is_float ? diff - (o.atol + o.rtol * std::fabs(b)) : diff;
-      if (!ok) ++nbad;
-      if (worst < 0 || excess > worst_excess) {
-        worst = i;
-        worst_excess = excess;
-        worst_abs = diff;
-      }
-    }
-    if (nbad) all_ok = false;
-    if (!o.quiet || nbad) {
-      if (worst < 0)
-        std::cout << fmt::format("{}: {} (empty)\n", label, nbad ? "MISMATCH" : "ok");
+    CompareStats s = compare_tensors(got, e, o.rtol, o.atol, o.lsb_tolerance);
+    if (s.bad) all_ok = false;
+    if (!o.quiet || s.bad) {
+      if (s.worst < 0)
+        std::cout << fmt::format("{}: {} (empty)\n", label, s.bad ? "MISMATCH" : "ok");
       else
         std::cout << fmt::format("{}: {}{} worst element {}: got {:.9g}, expected {:.9g} (abs err {:.3g})\n",
-                                 label, nbad ? "MISMATCH" : "ok",
-                                 nbad ? fmt::format(" ({} of {} elements)", nbad, v->numel()) : "",
-                                 index_str(v->shape, worst), element(got, worst), element(e, worst), worst_abs);
+                                 label, s.bad ? "MISMATCH" : "ok",
+                                 s.bad ? fmt::format(" ({} of {} elements)", s.bad, v->numel()) : "",
+                                 index_str(v->shape, s.worst), s.worst_got, s.worst_want, s.worst_abs);
     }
+  }
+
+  if (o.per_layer) {
+    PerLayerOptions po;
+    po.rtol = o.rtol;
+    po.atol = o.atol;
+    po.lsb_tolerance = o.lsb_tolerance;
+    po.quiet = o.quiet;
+    if (o.reference.empty()) {
+      // ONNX Runtime on a copy of the model with every traced tensor as an output.
+      std::vector<std::pair<std::string, int>> wanted;
+      for (auto &t : traced_tensors(g))
+        for (auto &k : reference_candidates(*t.value))
+          wanted.emplace_back(k.name, ir::dtype_to_onnx(t.value->dtype));
+      std::vector<std::string> in_names;
+      for (auto *v : g.inputs) in_names.push_back(v->name);
+      std::string log;
+      std::string err = ort_references(o.compile.model_path, wanted, in_names, ins, dir.string(),
+                                       o.timeout_seconds, &refs, &log);
+      if (!err.empty()) {
+        std::cerr << "tmc verify: error: " << printable(err) << "\n";
+        return kExitBuildOrRunError;
+      }
+      po.reference_label = "ONNX Runtime";
+      bool tflite = false, folded = false;
+      for (auto &n : g.nodes()) {
+        if (n->attr_string("tmc_int8_semantics", "") == "tflite") tflite = true;
+        if (n->op == "QLinearConv" || n->op == "QLinearMatMul" || n->domain == "tmc") folded = true;
+      }
+      if (tflite)
+        std::cout << "note: the reference is ONNX Runtime, whose integer arithmetic is not --int8-semantics "
+                     "tflite's: expect differences of a few LSB (compare with a TFLite .npz via --reference)\n";
+      else if (folded && o.lsb_tolerance == 0)
+        std::cout << "note: ONNX Runtime runs the QDQ model as written (DequantizeLinear -> float op -> "
+                     "QuantizeLinear: tensors that are graph outputs stop its integer fusion), so integer tensors "
+                     "may differ by 1 LSB at rounding ties; --lsb-tolerance 1 accepts that\n";
+    } else {
+      po.reference_label = o.reference;
+    }
+    if (!compare_per_layer(g, trace, refs, po, std::cout)) all_ok = false;
   }
   return all_ok ? kExitOk : kExitMismatch;
 }

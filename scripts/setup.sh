@@ -3,7 +3,7 @@
 # Idempotent: does nothing when every package is already installed.
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config clang
-libonnx-dev libprotobuf-dev protobuf-compiler llvm-14-dev libfmt-dev catch2
+libonnx-dev libprotobuf-dev protobuf-compiler llvm-14-dev libfmt-dev catch2 zlib1g-dev
 python3-onnx python3-numpy python3-torch python3-sklearn libonnx-testdata chromium
 gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-user"
 missing=""

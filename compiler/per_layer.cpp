@@ -1,0 +1,552 @@
+#include "compiler/per_layer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <llvm/Support/JSON.h>
+#include <set>
+#include <sstream>
+
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include "codegen/kernel.h"
+#include "compiler/process.h"
+
+namespace fs = std::filesystem;
+
+namespace tmc::driver {
+
+using ir::CompileError;
+using ir::DType;
+
+// ---- element access (shared with verify.cpp)
+
+template <typename T> static T get(const ir::Bytes &b, int64_t i) {
+  T v;
+  std::memcpy(&v, b.data() + i * (int64_t)sizeof(T), sizeof(T));
+  return v;
+}
+
+static double f16_to_double(uint16_t h) {
+  int s = h >> 15, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  double v;
+  if (e == 0) v = std::ldexp((double)m, -24);
+  else if (e == 31) v = m ? NAN : INFINITY;
+  else v = std::ldexp((double)(m | 0x400), e - 25);
+  return s ? -v : v;
+}
+
+double tensor_element(const Tensor &t, int64_t i) {
+  switch (t.dtype) {
+  case DType::F32: return get<float>(*t.data, i);
+  case DType::F64: return get<double>(*t.data, i);
+  case DType::F16: return f16_to_double(get<uint16_t>(*t.data, i));
+  case DType::BF16: {
+    uint32_t bits = (uint32_t)get<uint16_t>(*t.data, i) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  case DType::I8: return get<int8_t>(*t.data, i);
+  case DType::I16: return get<int16_t>(*t.data, i);
+  case DType::I32: return get<int32_t>(*t.data, i);
+  case DType::I64: return (double)get<int64_t>(*t.data, i);
+  case DType::U8: case DType::Bool: return get<uint8_t>(*t.data, i);
+  case DType::U16: return get<uint16_t>(*t.data, i);
+  case DType::U32: return get<uint32_t>(*t.data, i);
+  case DType::U64: return (double)get<uint64_t>(*t.data, i);
+  default: return 0;
+  }
+}
+
+std::string index_str(const ir::Shape &shape, int64_t flat) {
+  std::vector<int64_t> idx(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    idx[d] = shape[d] ? flat % shape[d] : 0;
+    flat = shape[d] ? flat / shape[d] : 0;
+  }
+  std::string r = "[";
+  for (size_t d = 0; d < idx.size(); ++d) r += (d ? "," : "") + std::to_string(idx[d]);
+  return r + "]";
+}
+
+bool same_storage(DType file, DType model) {
+  if (file == model) return true;
+  auto is16 = [](DType t) { return t == DType::U16 || t == DType::BF16 || t == DType::F16; };
+  return is16(file) && is16(model) && (file == DType::U16 || model == DType::U16);
+}
+
+CompareStats compare_tensors(const Tensor &got, const Tensor &want, double rtol, double atol, int64_t lsb) {
+  CompareStats s;
+  bool is_float = ir::dtype_is_float(got.dtype);
+  size_t es = ir::dtype_size(got.dtype);
+  int64_t n = ir::shape_numel(got.shape);
+  double worst_excess = -1;
+  for (int64_t i = 0; i < n; ++i) {
+    double a = tensor_element(got, i), b = tensor_element(want, i);
+    bool ok;
+    double diff;
+    if (is_float) {
+      if (std::isnan(b) || std::isnan(a)) {
+        ok = std::isnan(a) && std::isnan(b);
+        diff = ok ? 0 : INFINITY;
+      } else if (std::isinf(b) || std::isinf(a)) {
+        ok = a == b;
+        diff = ok ? 0 : INFINITY;
+      } else {
+        diff = std::fabs(a - b);
+        ok = diff <= atol + rtol * std::fabs(b);
+      }
+    } else {
+      ok = std::memcmp(got.data->data() + i * (int64_t)es, want.data->data() + i * (int64_t)es, es) == 0;
+      diff = std::fabs(a - b);
+      if (!ok && lsb > 0 && ir::dtype_is_integer(got.dtype) && diff <= (double)lsb) ok = true;
+    }
+    double excess = is_float ? diff - (atol + rtol * std::fabs(b)) : diff - (double)lsb;
+    if (!ok) ++s.bad;
+    s.max_abs = std::max(s.max_abs, diff);
+    if (s.worst < 0 || excess > worst_excess) {
+      s.worst = i;
+      worst_excess = excess;
+      s.worst_abs = diff;
+      s.worst_got = a;
+      s.worst_want = b;
+    }
+  }
+  return s;
+}
+
+// ---- trace files
+
+std::vector<TraceRecord> read_host_trace(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw CompileError(path + ": the trace file was not written");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string b = ss.str();
+  std::vector<TraceRecord> r;
+  size_t p = 0;
+  auto need = [&](size_t n) {
+    if (b.size() - p < n) throw CompileError(fmt::format("{}: truncated trace record at byte {}", path, p));
+  };
+  while (p < b.size()) {
+    TraceRecord t;
+    uint32_t len;
+    uint64_t bytes;
+    need(4);
+    std::memcpy(&len, b.data() + p, 4);
+    p += 4;
+    need(len);
+    t.name = b.substr(p, len);
+    p += len;
+    need(12);
+    std::memcpy(&t.onnx_dtype, b.data() + p, 4);
+    std::memcpy(&bytes, b.data() + p + 4, 8);
+    p += 12;
+    need(bytes);
+    t.data = b.substr(p, (size_t)bytes);
+    p += (size_t)bytes;
+    r.push_back(std::move(t));
+  }
+  return r;
+}
+
+std::string target_trace_hook_source(const std::string &name) {
+  return fmt::format(
+      "/* Generated by tmc verify --per-layer: prints every traced tensor over\n"
+      " * semihosting (TMC-TRACE-BEGIN dtype bytes name / hex / TMC-TRACE-END). */\n"
+      "#include \"tmc_semihost.h\"\n#include \"{0}_trace_hook.h\"\n\n"
+      "void {0}_trace_tensor(const char *name, int dtype, const void *data, size_t bytes) {{\n"
+      "  tmc_sh_write(\"TMC-TRACE-BEGIN \");\n  tmc_sh_write_dec(dtype);\n  tmc_sh_write(\" \");\n"
+      "  tmc_sh_write_dec((long)bytes);\n  tmc_sh_write(\" \");\n  tmc_sh_write(name);\n  tmc_sh_write(\"\\n\");\n"
+      "  tmc_sh_write_hex_bytes(data, bytes);\n  tmc_sh_write(\"TMC-TRACE-END\\n\");\n}}\n",
+      name);
+}
+
+static int hexv(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::vector<TraceRecord> parse_target_trace(const std::string &console) {
+  std::vector<TraceRecord> r;
+  std::istringstream in(console);
+  std::string line;
+  bool inside = false;
+  size_t want = 0;
+  std::string hex;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!inside) {
+      if (line.rfind("TMC-TRACE-BEGIN ", 0) != 0) continue;
+      std::istringstream h(line.substr(16));
+      long dtype = 0;
+      unsigned long long bytes = 0;
+      if (!(h >> dtype >> bytes)) throw CompileError("malformed trace line from the target: " + line);
+      std::string name;
+      std::getline(h, name);
+      if (!name.empty() && name[0] == ' ') name.erase(0, 1);
+      TraceRecord t;
+      t.name = name;
+      t.onnx_dtype = (int32_t)dtype;
+      r.push_back(std::move(t));
+      want = (size_t)bytes;
+      hex.clear();
+      inside = true;
+      continue;
+    }
+    if (line.rfind("TMC-TRACE-END", 0) == 0) {
+      if (hex.size() != 2 * want)
+        throw CompileError(fmt::format("trace of '{}' from the target: {} hex digits, expected {} bytes",
+                                       r.back().name, hex.size(), want));
+      std::string &d = r.back().data;
+      d.resize(want);
+      for (size_t k = 0; k < want; ++k) d[k] = (char)(hexv(hex[2 * k]) * 16 + hexv(hex[2 * k + 1]));
+      inside = false;
+      continue;
+    }
+    for (char c : line) {
+      if (hexv(c) >= 0) hex += c;
+      else if (c != ' ')
+        throw CompileError(fmt::format("trace of '{}' from the target was interrupted: {}", r.back().name, line));
+    }
+  }
+  if (inside) throw CompileError(fmt::format("trace of '{}' from the target is incomplete", r.back().name));
+  return r;
+}
+
+// ---- what is traced
+
+std::vector<TracedTensor> traced_tensors(const ir::Graph &g) {
+  // Mirrors codegen's trace emission: every non-empty output of every node,
+  // elided views included, right after the node.
+  std::vector<TracedTensor> r;
+  for (auto &n : g.nodes()) {
+    bool view = codegen::node_is_elided(*n);
+    for (const ir::Value *o : n->outputs)
+      if (o && o->nbytes() > 0 && !o->is_constant()) r.push_back({n.get(), o, view});
+  }
+  return r;
+}
+
+std::vector<ReferenceKey> reference_candidates(const ir::Value &v) {
+  std::vector<ReferenceKey> r{{v.name, false}};
+  if (v.rank() != 4) return r;
+  std::string n = v.name;
+  size_t p = n.rfind("_nhwc");
+  if (p == std::string::npos || p == 0) return r;
+  std::string tail = n.substr(p + 5);
+  bool ok = tail.empty() || (tail.size() > 1 && tail[0] == '_' &&
+                             std::all_of(tail.begin() + 1, tail.end(), [](char c) { return c >= '0' && c <= '9'; }));
+  if (ok) r.push_back({n.substr(0, p), true});
+  return r;
+}
+
+// ---- ONNX Runtime references
+
+static void inline_external(onnx::TensorProto &t, const fs::path &dir) {
+  if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (auto &kv : t.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    else if (kv.key() == "offset") offset = std::stoll(kv.value());
+    else if (kv.key() == "length") length = std::stoll(kv.value());
+  }
+  std::ifstream f(dir / location, std::ios::binary);
+  if (!f) throw CompileError(fmt::format("tensor '{}': cannot open external data '{}'", t.name(), location));
+  f.seekg(0, std::ios::end);
+  int64_t size = (int64_t)f.tellg();
+  if (length < 0) length = size - offset;
+  if (offset < 0 || length < 0 || offset + length > size)
+    throw CompileError(fmt::format("tensor '{}': external data '{}' is truncated", t.name(), location));
+  std::string data((size_t)length, '\0');
+  f.seekg(offset);
+  f.read(data.data(), length);
+  t.set_raw_data(data);
+  t.clear_external_data();
+  t.set_data_location(onnx::TensorProto::DEFAULT);
+}
+
+static void inline_external_graph(onnx::GraphProto &g, const fs::path &dir) {
+  for (auto &t : *g.mutable_initializer()) inline_external(t, dir);
+  for (auto &n : *g.mutable_node())
+    for (auto &a : *n.mutable_attribute()) {
+      if (a.has_t()) inline_external(*a.mutable_t(), dir);
+      if (a.has_g()) inline_external_graph(*a.mutable_g(), dir);
+      for (auto &sg : *a.mutable_graphs()) inline_external_graph(sg, dir);
+    }
+}
+
+static std::string ort_script() {
+  std::string s = env_or("TMC_ORT_RUN", "");
+  if (!s.empty()) return s;
+#ifdef TMC_SOURCE_DIR
+  fs::path p = fs::path(TMC_SOURCE_DIR) / "scripts" / "ort_run.js";
+  if (fs::exists(p)) return p.string();
+#endif
+  return "";
+}
+
+std::string ort_references(const std::string &model_path, const std::vector<std::pair<std::string, int>> &wanted,
+                           const std::vector<std::string> &input_names, const std::vector<Tensor> &inputs,
+                           const std::string &work_dir, int timeout_s, ReferenceSet *refs, std::string *log) {
+  std::string script = ort_script();
+  if (script.empty())
+    return "the ONNX Runtime reference needs scripts/ort_run.js (set $TMC_ORT_RUN to its path), or pass "
+           "--reference FILE.npz";
+  fs::path dir = fs::path(work_dir) / "ort-reference";
+  fs::create_directories(dir);
+  onnx::ModelProto m;
+  {
+    std::ifstream f(model_path, std::ios::binary);
+    if (!f) return model_path + ": cannot open the model";
+    std::stringstream ss;
+    ss << f.rdbuf();
+    if (!m.ParseFromString(ss.str())) return model_path + ": cannot parse the model";
+  }
+  try {
+    inline_external_graph(*m.mutable_graph(), fs::absolute(model_path).parent_path());
+  } catch (const std::exception &e) {
+    return model_path + ": " + e.what();
+  }
+  // Element types from ONNX shape inference, else from tmc's IR.
+  std::map<std::string, const onnx::TypeProto *> types;
+  onnx::ModelProto inferred = m;
+  try {
+    onnx::shape_inference::InferShapes(inferred);
+  } catch (const std::exception &) {
+    // Types then come from the IR alone.
+  }
+  for (auto &vi : inferred.graph().value_info())
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0) types[vi.name()] = &vi.type();
+  std::set<std::string> produced, outputs;
+  for (auto &n : m.graph().node())
+    for (auto &o : n.output()) produced.insert(o);
+  for (auto &o : m.graph().output()) outputs.insert(o.name());
+  int added = 0;
+  for (auto &[name, dtype] : wanted) {
+    if (!produced.count(name) || outputs.count(name)) continue;
+    outputs.insert(name);
+    onnx::ValueInfoProto *vi = m.mutable_graph()->add_output();
+    vi->set_name(name);
+    auto t = types.find(name);
+    if (t != types.end()) *vi->mutable_type() = *t->second;
+    else vi->mutable_type()->mutable_tensor_type()->set_elem_type(dtype);
+    ++added;
+  }
+  fs::path model_copy = dir / "reference.onnx";
+  {
+    std::ofstream f(model_copy, std::ios::binary);
+    if (!m.SerializeToOstream(&f)) return "cannot write " + model_copy.string();
+  }
+  std::string cmd = fmt::format("timeout {} {} {} {} {}", timeout_s, shell_quote(env_or("TMC_NODE", "node")),
+                                shell_quote(script), shell_quote(model_copy.string()), shell_quote((dir / "out").string()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    fs::path p = dir / fmt::format("in{}.npy", i);
+    std::ofstream(p, std::ios::binary) << write_npy(inputs[i]);
+    cmd += " " + shell_quote(i < input_names.size() ? input_names[i] + "=" + p.string() : p.string());
+  }
+  std::string out;
+  int rc = run_command(cmd, &out);
+  if (log) *log += fmt::format("$ {}\n{}", cmd, out);
+  if (rc != 0)
+    return fmt::format("ONNX Runtime failed (exit {}{}):\n{}", rc,
+                       rc == 127 ? ": is node installed? scripts/setup.sh installs it and onnxruntime-node" : "", out);
+  std::ifstream jf(dir / "out" / "index.json");
+  std::stringstream js;
+  js << jf.rdbuf();
+  auto parsed = llvm::json::parse(js.str());
+  if (!parsed) {
+    llvm::consumeError(parsed.takeError());
+    return "cannot read ONNX Runtime's index.json";
+  }
+  const llvm::json::Array *arr = parsed->getAsArray();
+  if (!arr) return "ONNX Runtime's index.json is not a list";
+  try {
+    for (auto &e : *arr) {
+      const llvm::json::Object *o = e.getAsObject();
+      if (!o) continue;
+      auto name = o->getString("name");
+      auto file = o->getString("file");
+      if (!name || !file) continue;
+      (*refs)[name->str()] = load_tensor_file((dir / "out" / file->str()).string());
+    }
+  } catch (const CompileError &e) {
+    return e.what();
+  }
+  (void)added;
+  return "";
+}
+
+// ---- comparison
+
+namespace {
+
+struct Row {
+  std::string layer, tensor, type, err, differ, status;
+};
+
+std::string pad(const std::string &s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
+
+std::string shorten(const std::string &s, size_t w) {
+  if (s.size() <= w) return s;
+  return s.substr(0, w - 3) + "...";
+}
+
+/// [N,H,W,C] data to [N,C,H,W].
+Tensor nhwc_to_nchw(const Tensor &t) {
+  Tensor r = t;
+  int64_t N = t.shape[0], H = t.shape[1], W = t.shape[2], C = t.shape[3];
+  size_t es = ir::dtype_size(t.dtype);
+  r.shape = {N, C, H, W};
+  auto d = std::make_shared<ir::Bytes>(t.data->size());
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t w = 0; w < W; ++w)
+        for (int64_t c = 0; c < C; ++c)
+          std::memcpy(d->data() + (((n * C + c) * H + h) * W + w) * (int64_t)es,
+                      t.data->data() + (((n * H + h) * W + w) * C + c) * (int64_t)es, es);
+  r.data = d;
+  return r;
+}
+
+} // namespace
+
+bool compare_per_layer(const ir::Graph &g, const std::vector<TraceRecord> &trace, const ReferenceSet &refs,
+                       const PerLayerOptions &o, std::ostream &os) {
+  std::map<std::string, const TraceRecord *> by_name;
+  for (auto &t : trace) by_name.emplace(t.name, &t);
+  std::vector<TracedTensor> tt = traced_tensors(g);
+  std::vector<Row> rows;
+  std::set<std::string> used_refs;
+  int compared = 0, diverged = 0, missing = 0, incomparable = 0;
+  std::string first;
+  bool ok_all = true;
+  for (size_t i = 0; i < tt.size(); ++i) {
+    const ir::Node &n = *tt[i].node;
+    const ir::Value &v = *tt[i].value;
+    Row row;
+    row.layer = fmt::format("{} ({}{})", n.name, n.op, tt[i].view ? ", view" : "");
+    row.tensor = v.name;
+    row.type = fmt::format("{}[{}]", ir::dtype_name(v.dtype), ir::shape_str(v.shape));
+    auto rec = by_name.find(v.name);
+    if (rec == by_name.end() || ir::dtype_from_onnx(rec->second->onnx_dtype) != v.dtype ||
+        (int64_t)rec->second->data.size() != v.nbytes()) {
+      row.status = "NOT TRACED";
+      ok_all = false;
+      rows.push_back(row);
+      if (first.empty())
+        first = fmt::format("node '{}' ({}), tensor '{}': the generated code did not trace it", n.name, n.op, v.name);
+      continue;
+    }
+    Tensor got;
+    got.dtype = v.dtype;
+    got.shape = v.shape;
+    got.data = std::make_shared<ir::Bytes>(rec->second->data.begin(), rec->second->data.end());
+    const Tensor *ref = nullptr;
+    ReferenceKey key;
+    for (auto &k : reference_candidates(v)) {
+      auto r = refs.find(k.name);
+      if (r == refs.end()) continue;
+      if (k.nhwc) {
+        const ir::Shape &s = r->second.shape;
+        if (s.size() != 4 || s[0] != v.shape[0] || s[2] != v.shape[1] || s[3] != v.shape[2] || s[1] != v.shape[3])
+          continue;
+      }
+      ref = &r->second;
+      key = k;
+      break;
+    }
+    if (!ref) {
+      row.status = "no reference";
+      ++missing;
+      rows.push_back(row);
+      continue;
+    }
+    used_refs.insert(key.name);
+    if (key.nhwc) {
+      // The layout pass's channels-last copy of an ONNX tensor: shown under
+      // the ONNX name, compared in the ONNX (NCHW) order.
+      got = nhwc_to_nchw(got);
+      row.tensor = key.name;
+      row.type += " NHWC";
+    }
+    Tensor want = *ref;
+    if (same_storage(want.dtype, got.dtype)) want.dtype = got.dtype;
+    if (want.dtype != got.dtype || ir::shape_numel(want.shape) != ir::shape_numel(got.shape)) {
+      row.status = fmt::format("not comparable: reference is {}[{}]", ir::dtype_name(ref->dtype),
+                               ir::shape_str(ref->shape));
+      ++incomparable;
+      rows.push_back(row);
+      continue;
+    }
+    ++compared;
+    CompareStats s = compare_tensors(got, want, o.rtol, o.atol, o.lsb_tolerance);
+    bool is_float = ir::dtype_is_float(got.dtype);
+    int64_t numel = ir::shape_numel(got.shape);
+    row.err = is_float ? fmt::format("{:.3g}", s.max_abs) : fmt::format("{:.0f} LSB", s.max_abs);
+    row.differ = fmt::format("{}/{}", s.bad, numel);
+    row.status = s.bad ? "DIVERGES" : "ok";
+    if (s.bad) {
+      ++diverged;
+      ok_all = false;
+      if (first.empty())
+        first = fmt::format("node '{}' ({}), tensor '{}': {} of {} elements differ; worst {}: got {:.9g}, "
+                            "expected {:.9g} (abs err {:.3g})",
+                            n.name, n.op, row.tensor, s.bad, numel, index_str(got.shape, s.worst), s.worst_got,
+                            s.worst_want, s.worst_abs);
+    }
+    rows.push_back(row);
+  }
+
+  // The table.
+  Row head{"layer (op)", "tensor", "type", "max err", "differ", "status"};
+  size_t w[5] = {head.layer.size(), head.tensor.size(), head.type.size(), head.err.size(), head.differ.size()};
+  const size_t cap = 56;
+  for (auto &r : rows) {
+    w[0] = std::max(w[0], std::min(cap, r.layer.size()));
+    w[1] = std::max(w[1], std::min(cap, r.tensor.size()));
+    w[2] = std::max(w[2], r.type.size());
+    w[3] = std::max(w[3], r.err.size());
+    w[4] = std::max(w[4], r.differ.size());
+  }
+  auto line = [&](const Row &r, size_t i) {
+    std::string idx = i == (size_t)-1 ? "#" : std::to_string(i);
+    return fmt::format("{:>4}  {}  {}  {}  {:>{}}  {:>{}}  {}\n", idx, pad(shorten(r.layer, cap), w[0]),
+                       pad(shorten(r.tensor, cap), w[1]), pad(r.type, w[2]), r.err, w[3], r.differ, w[4], r.status);
+  };
+  os << fmt::format("per-layer comparison with {} (float: |got - ref| <= {:g} + {:g}*|ref|; integers {}):\n",
+                    o.reference_label, o.atol, o.rtol,
+                    o.lsb_tolerance ? fmt::format("within {} LSB", o.lsb_tolerance) : std::string("exactly"));
+  os << line(head, (size_t)-1);
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (!o.quiet || rows[i].status != "ok") os << line(rows[i], i);
+  os << fmt::format("per-layer: {} tensors traced, {} compared, {} diverge, {} without reference{}\n", rows.size(),
+                    compared, diverged, missing,
+                    incomparable ? fmt::format(", {} not comparable (other type or size)", incomparable) : "");
+  std::vector<std::string> unused;
+  for (auto &[k, t] : refs)
+    if (!used_refs.count(k)) unused.push_back(k);
+  if (!unused.empty() && !refs.empty()) {
+    std::string list;
+    for (size_t i = 0; i < unused.size() && i < 8; ++i) list += (i ? ", " : "") + unused[i];
+    if (unused.size() > 8) list += fmt::format(", ... ({} more)", unused.size() - 8);
+    os << fmt::format("per-layer: {} reference tensor{} matched no traced tensor (graph inputs, tensors the "
+                      "compiler fused or folded away, or other names): {}\n",
+                      unused.size(), unused.size() == 1 ? "" : "s", list);
+  }
+  if (compared == 0)
+    os << "per-layer: warning: no traced tensor has a reference; the reference keys must be the ONNX tensor names\n";
+  if (!first.empty()) os << "first divergence: " << first << "\n";
+  else os << "first divergence: none\n";
+  return ok_all;
+}
+
+} // namespace tmc::driver
