@@ -365,6 +365,70 @@ __attribute__((naked, noinline, unused)) static void @P@_dot2x2_q8(const int16_t
       "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
 #undef @U@_DOT_QUAD_
+#endif
+
+/* DOT1X4_Q8X: the int8 fully connected micro-kernel. x holds, per quad of 4
+ * inputs, two words of halfword pairs (X1, X2); w holds 4 weight rows in the
+ * "N4K4X" layout (per quad the 4 rows' words one after the other, even bytes
+ * sign-flipped; see passes/pack_int8_fc_weights.cpp). For `quads` >= 1 it
+ * adds, for rows r = 0..3 with word W_r of each quad,
+ *   acc[r] += SMLAD(X1, W_r) + SMLAD(X2, SXTB16(W_r, ror 8))   (modulo 2^32).
+ * Naked Thumb-2 assembly on DSP cores (14 instructions per 16 products),
+ * the same arithmetic in portable C elsewhere. */
+#if @U@_DOT_ASM
+#define @U@_DOT_QUAD_                                                            \
+  "ldm r0!, {r2, r3}\n\t"                                                        \
+  "ldm r1!, {r4, r5, r6, r11}\n\t"                                               \
+  "sxtb16 lr, r4, ror #8\n\t"                                                    \
+  "smlad r7, r2, r4, r7\n\t"                                                     \
+  "smlad r7, r3, lr, r7\n\t"                                                     \
+  "sxtb16 lr, r5, ror #8\n\t"                                                    \
+  "smlad r8, r2, r5, r8\n\t"                                                     \
+  "smlad r8, r3, lr, r8\n\t"                                                     \
+  "sxtb16 lr, r6, ror #8\n\t"                                                    \
+  "smlad r9, r2, r6, r9\n\t"                                                     \
+  "smlad r9, r3, lr, r9\n\t"                                                     \
+  "sxtb16 lr, r11, ror #8\n\t"                                                   \
+  "smlad r10, r2, r11, r10\n\t"                                                  \
+  "smlad r10, r3, lr, r10\n\t"
+__attribute__((naked, noinline, unused)) static void @P@_dot1x4_q8x(const uint32_t *x @U@_UNUSED_,
+                                                                    const int8_t *w @U@_UNUSED_,
+                                                                    int32_t *acc @U@_UNUSED_,
+                                                                    uint32_t quads @U@_UNUSED_) {
+  __asm__(
+      "push {r2, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+      "ldm r2, {r7, r8, r9, r10}\n\t"
+      "lsrs r12, r3, #1\n\t"
+      "bcc 1f\n\t"
+      @U@_DOT_QUAD_
+      "1:\n\t"
+      "cmp r12, #0\n\t"
+      "beq 3f\n\t"
+      "2:\n\t"
+      @U@_DOT_QUAD_
+      @U@_DOT_QUAD_
+      "subs r12, r12, #1\n\t"
+      "bne 2b\n\t"
+      "3:\n\t"
+      "pop {r2}\n\t"
+      "stm r2, {r7, r8, r9, r10}\n\t"
+      "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+#undef @U@_DOT_QUAD_
+#else
+@U@_INLINE void @P@_dot1x4_q8x(const uint32_t *x, const int8_t *w, int32_t *acc, uint32_t quads) {
+  uint32_t q;
+  int r;
+  for (q = 0; q < quads; ++q, x += 2)
+    for (r = 0; r < 4; ++r, w += 4) {
+      uint32_t word;
+      memcpy(&word, w, 4);
+      acc[r] = @P@_smlad(x[0], word, acc[r]);
+      acc[r] = @P@_smlad(x[1], @P@_sxtb16_ror8(word), acc[r]);
+    }
+}
+#endif
+#if @U@_DOT_ASM
 #undef @U@_UNUSED_
 #else
 @U@_INLINE void @P@_dot2x2_q8(const int16_t *cols, const int8_t *w0, const int8_t *w1, int32_t *acc,

@@ -35,6 +35,16 @@ std::string check_qgemm(const ir::Node &n) {
   if (tflite_semantics(n))
     for (size_t i : {1, 4, 6, 7})
       if (!n.input(i)->is_constant()) return "--int8-semantics tflite needs constant scales and zero points";
+  std::string wl = n.attr_string("tmc_weight_layout", "");
+  if (!wl.empty()) {
+    if (wl != "N4K4X") return "unknown tmc_weight_layout '" + wl + "'";
+    if (a->dtype != DType::I8 || b->dtype != DType::I8 || !b->is_constant() || K % 4 != 0 || N < 4)
+      return "tmc_weight_layout N4K4X needs int8 A, constant int8 B, K a multiple of 4 and N >= 4";
+    for (size_t i = 1; i < 9; ++i)
+      if (n.input(i) && !n.input(i)->is_constant()) return "tmc_weight_layout N4K4X needs constant parameters";
+    for (int64_t z : n.input(5)->int_values())
+      if (z != 0) return "tmc_weight_layout N4K4X needs zero B zero points";
+  }
   return "";
 }
 
@@ -55,6 +65,7 @@ bool qgemm_fast_ok(const ir::Node &n) {
 }
 
 int64_t scratch_qgemm(const ir::Node &n) {
+  if (n.attr_string("tmc_weight_layout", "") == "N4K4X") return n.input(0)->shape[1] * 2;
   if (!qgemm_fast_ok(n)) return 0;
   return ((n.input(0)->shape[1] + 3) / 4) * 4 * 2;
 }
@@ -123,7 +134,101 @@ void emit_qgemm_fast(KernelContext &k) {
   k.close();
 }
 
+// Packed path (weights in the "N4K4X" layout of the pack-int8-fc-weights
+// pass). With a' = a + 1 at even and a + 128 at odd positions of each pair,
+// the micro-kernel's two SMLADs per weight word give
+//   sum_k a'_k w_k + 128 * se,   se = sum of a' over even positions,
+// because the word's halfwords read (w0 + 128) + 256 w1 and the second SMLAD
+// multiplies (a1' - 256 a0') (in [-32768, 32767]) by w1. So
+//   sum_k a_k w_k = result - 128 se - sum_k c_k w_k   (c_k = 1 or 128),
+// the last term folded into the per-row constant at compile time, se
+// computed once per input row. All arithmetic is exact modulo 2^32 and the
+// true value fits in int32, so the result is the same integer as the plain
+// dot product: requantization is unchanged.
+void emit_qgemm_packed(KernelContext &k) {
+  const ir::Node &n = k.node;
+  const ir::Value &a = k.vin(0), &b = k.vin(3), &y = k.vout(0);
+  const int64_t M = a.shape[0], K = a.shape[1], N = b.shape[0], N4 = (N / 4) * 4, Q = K / 4;
+  const int64_t za = n.input(2)->int_values()[0], yz = n.input(7)->int_values()[0];
+  const float as = (float)n.input(1)->float_values()[0], ys = (float)n.input(6)->float_values()[0];
+  std::vector<double> bs = n.input(4)->float_values();
+  std::vector<int64_t> packed = n.input(3)->int_values();
+  std::vector<int64_t> bias = n.input(8) ? n.input(8)->int_values() : std::vector<int64_t>(N, 0);
+  // Undo the layout: w[row][col].
+  std::vector<int64_t> w((size_t)(N * K));
+  auto unflip = [](int64_t v, int64_t col) { return col % 2 == 0 ? (v >= 0 ? v - 128 : v + 128) : v; };
+  size_t i = 0;
+  for (int64_t nb = 0; nb < N4; nb += 4)
+    for (int64_t q = 0; q < K; q += 4)
+      for (int64_t r = 0; r < 4; ++r)
+        for (int64_t e = 0; e < 4; ++e, ++i) w[(size_t)((nb + r) * K + q + e)] = unflip(packed[i], q + e);
+  for (int64_t row = N4; row < N; ++row)
+    for (int64_t col = 0; col < K; ++col, ++i) w[(size_t)(row * K + col)] = unflip(packed[i], col);
+  std::vector<int64_t> beff(N);
+  std::string scl;
+  for (int64_t j = 0; j < N; ++j) {
+    int64_t sb = 0, sc = 0;
+    for (int64_t p = 0; p < K; ++p) {
+      sb += w[(size_t)(j * K + p)];
+      sc += (p % 2 == 0 ? 1 : 128) * w[(size_t)(j * K + p)];
+    }
+    beff[j] = bias[j] - za * sb - (j < N4 ? sc : 0);
+    if (beff[j] < INT32_MIN || beff[j] > INT32_MAX) throw ir::CompileError(n, "bias out of int32 range");
+    float s = as * (float)bs[bs.size() > 1 ? j : 0];
+    s = s / ys;
+    scl += (j ? ", " : "") + c_float_literal(s);
+  }
+  k.line("static const int32_t beff[{}] = {{{}}};", N, int_array(beff));
+  const bool tfl = tflite_semantics(n);
+  // One scale for every row (per-tensor weights): one constant, not N.
+  bool uniform = true;
+  for (double v : bs) uniform = uniform && v == bs[0];
+  const int64_t NS = uniform ? 1 : N;
+  if (tfl) emit_tflite_multipliers(k, "tq", as, uniform ? std::vector<double>{bs[0]} : bs, ys, NS);
+  else if (uniform) k.line("static const float scl[1] = {{{}}};", c_float_literal((float)(as * (float)bs[0]) / ys));
+  else k.line("static const float scl[{}] = {{{}}};", N, scl);
+  k.line("uint32_t *xq = (uint32_t *)(void *)scratch;");
+  auto store = [&](const std::string &acc, const std::string &j) {
+    std::string jj = uniform ? "0" : j;
+    emit_q8_requant_any(k, tfl, acc, tfl ? fmt::format("tq_m[{}]", jj) : fmt::format("scl[{}]", jj),
+                        fmt::format("tq_s[{}]", jj), yz, y.dtype, fmt::format("y0[i * {} + {}]", N, j));
+  };
+  k.open("for (size_t i = 0; i < {}; ++i) {{", M);
+  k.line("const int8_t *ai = x0 + i * {};", K);
+  k.line("int32_t se = 0, corr;");
+  k.open("for (size_t q = 0; q < {}; ++q) {{", Q);
+  k.line("const int32_t a0 = (int32_t)ai[4 * q] + 1, a1 = (int32_t)ai[4 * q + 1] + 128;");
+  k.line("const int32_t a2 = (int32_t)ai[4 * q + 2] + 1, a3 = (int32_t)ai[4 * q + 3] + 128;");
+  k.line("se += a0 + a2;");
+  k.line("xq[2 * q] = (uint32_t)(uint16_t)a0 | ((uint32_t)(uint16_t)a2 << 16);");
+  k.line("xq[2 * q + 1] = (uint32_t)(uint16_t)(a1 - 256 * a0) | ((uint32_t)(uint16_t)(a3 - 256 * a2) << 16);");
+  k.close();
+  k.line("corr = 128 * se;");
+  k.open("for (size_t j = 0; j < {}; j += 4) {{", N4);
+  k.line("int32_t acc[4];");
+  k.line("acc[0] = beff[j] - corr;");
+  k.line("acc[1] = beff[j + 1] - corr;");
+  k.line("acc[2] = beff[j + 2] - corr;");
+  k.line("acc[3] = beff[j + 3] - corr;");
+  k.line("{}_dot1x4_q8x(xq, x3 + j * {}, acc, {});", k.prefix, K, Q);
+  for (int r = 0; r < 4; ++r) store(fmt::format("acc[{}]", r), fmt::format("j + {}", r));
+  k.close();
+  // The N % 4 last rows: plain dot products (sign flips undone).
+  for (int64_t j = N4; j < N; ++j) {
+    k.open("{{");
+    k.line("const int8_t *wr = x3 + {};", j * K);
+    k.line("int32_t s = beff[{}];", j);
+    k.line("for (size_t p = 0; p < {}; p += 2) s += (int32_t)ai[p] * (int32_t)(int8_t)((uint8_t)wr[p] ^ 0x80u) + "
+           "(int32_t)ai[p + 1] * (int32_t)wr[p + 1];",
+           K);
+    store("s", std::to_string(j));
+    k.close();
+  }
+  k.close();
+}
+
 void emit_qgemm(KernelContext &k) {
+  if (k.node.attr_string("tmc_weight_layout", "") == "N4K4X") return emit_qgemm_packed(k);
   if (qgemm_fast_ok(k.node)) return emit_qgemm_fast(k);
   const ir::Value &a = k.vin(0), &b = k.vin(3), &y = k.vout(0);
   int64_t M = a.shape[0], K = a.shape[1], N = b.shape[0];

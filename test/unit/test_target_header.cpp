@@ -240,9 +240,47 @@ static unsigned long check_dot(void) {
   return bad;
 }
 
+/* dot1x4_q8x against plain C: per quad and row, SMLAD(X1, W) + SMLAD(X2,
+ * SXTB16(W, ror 8)) with halfwords and bytes sign-extended by hand. */
+static long long sx16(uint32_t v) { v &= 0xFFFFu; return v >= 0x8000u ? (long long)v - 0x10000 : (long long)v; }
+static long long sx8(uint32_t v) { v &= 0xFFu; return v >= 0x80u ? (long long)v - 0x100 : (long long)v; }
+static unsigned long check_dot1x4(void) {
+  static uint32_t x[2 * 9];
+  static int8_t w[16 * 9];
+  unsigned long bad = 0, seed = 777u;
+  unsigned quads, rep, t, r;
+  for (rep = 0; rep < 200; ++rep)
+    for (quads = 1; quads <= 9; ++quads) {
+      int32_t acc[4];
+      long long ref[4];
+      for (t = 0; t < 2 * quads; ++t) {
+        seed = seed * 1103515245u + 12345u;
+        x[t] = (uint32_t)seed ^ ((uint32_t)seed << 13);
+        if (rep % 9 == 0) x[t] = (t & 1) ? 0x80008000u : 0x7FFF7FFFu;
+      }
+      for (t = 0; t < 16 * quads; ++t) {
+        seed = seed * 1103515245u + 12345u;
+        w[t] = (int8_t)((int)((seed >> 16) % 256u) - 128);
+      }
+      for (r = 0; r < 4; ++r) acc[r] = (int32_t)(seed % 1000u) - 500 + (int32_t)r, ref[r] = acc[r];
+      for (t = 0; t < quads; ++t)
+        for (r = 0; r < 4; ++r) {
+          const int8_t *b = w + 16 * t + 4 * r;
+          const uint32_t W = (uint32_t)(uint8_t)b[0] | ((uint32_t)(uint8_t)b[1] << 8) |
+                             ((uint32_t)(uint8_t)b[2] << 16) | ((uint32_t)(uint8_t)b[3] << 24);
+          ref[r] += sx16(x[2 * t]) * sx16(W) + sx16(x[2 * t] >> 16) * sx16(W >> 16);
+          ref[r] += sx16(x[2 * t + 1]) * sx8(W >> 8) + sx16(x[2 * t + 1] >> 16) * sx8(W >> 24);
+        }
+      @P@_dot1x4_q8x(x, w, acc, quads);
+      for (r = 0; r < 4; ++r)
+        if ((uint32_t)acc[r] != (uint32_t)(unsigned long long)ref[r]) ++bad;
+    }
+  return bad;
+}
+
 int main(void) {
-  unsigned long i, bad = 0, dot_bad = check_dot();
-  printf("dot2x2 %lu mismatches, dot asm %d\n", dot_bad, (int)@U@_DOT_ASM);
+  unsigned long i, bad = 0, dot_bad = check_dot() + check_dot1x4();
+  printf("dot2x2/dot1x4 %lu mismatches, dot asm %d\n", dot_bad, (int)@U@_DOT_ASM);
   bad += dot_bad;
   for (i = 0; i < N; ++i) {
     uint32_t r = run(OP[i], IMM[i], A[i], B[i], C[i]);
@@ -506,7 +544,7 @@ TEST_CASE("target header: arm-none-eabi-gcc builds it; asm fast paths match unde
     CHECK(rc == 0);
     std::string want = "checked " + std::to_string(cases.size()) + " cases, 0 mismatches, " + cf.want;
     CHECK(log.find(want) != std::string::npos);
-    std::string dot = std::string("dot2x2 0 mismatches, dot asm ") + (std::string(cf.want).find("dsp asm 1") == 0 ? "1" : "0");
+    std::string dot = std::string("dot2x2/dot1x4 0 mismatches, dot asm ") + (std::string(cf.want).find("dsp asm 1") == 0 ? "1" : "0");
     CHECK(log.find(dot) != std::string::npos);
   }
 }
