@@ -206,9 +206,12 @@ std::vector<int> kernel_inplace_inputs(const ir::Node &n) {
                                            "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Erf", "Clip"};
   static const std::set<std::string> binary{"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "PRelu"};
   std::vector<int> r;
-  if (!n.domain.empty() || !n.output(0)) return r;
+  if (!n.output(0)) return r;
   const ir::Value *y = n.output(0);
   auto same = [&](const ir::Value *x) { return x && x->dtype == y->dtype && x->shape == y->shape; };
+  // The fused residual add reads skip[i] right before it writes y[i].
+  if (n.domain == "tmc" && n.op == "QLinearConvAdd" && same(n.input(9))) return {9};
+  if (!n.domain.empty()) return r;
   if (unary.count(n.op) && same(n.input(0))) r.push_back(0);
   if (binary.count(n.op))
     for (size_t i = 0; i < n.inputs.size(); ++i)

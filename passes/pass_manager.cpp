@@ -58,6 +58,7 @@ void add_default_pipeline(PassManager &pm, const std::string &int8_semantics) {
   pm.add(create_matmul_add_to_gemm_pass());
   pm.add(create_prepack_gemm_weights_pass());
   pm.add(create_pack_int8_fc_weights_pass());
+  pm.add(create_fuse_int8_residual_add_pass());
   pm.add(create_fuse_activation_pass());
   pm.add(create_layout_channels_last_pass());
   pm.add(create_simplify_transpose_reshape_pass()); // cancels layout conversions

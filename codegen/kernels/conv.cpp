@@ -486,6 +486,7 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
     return;
   }
   // group == 1: two output pixels per step.
+  const bool fused_add = n.op == "QLinearConvAdd";
   int64_t K = f.K, KS = ((K + 3) / 4) * 4;
   // Columns: int16, each full quad stored in the order 0, 2, 1, 3 (see emit_q8_dot).
   k.line("int16_t *col = (int16_t *)(void *)scratch;");
@@ -611,8 +612,20 @@ void emit_qlinear_conv_fast(KernelContext &k, const QConvFast &f) {
     gather("p", "col");
     gather(np == 2 ? "p + 1" : "p", "(col + 4)");
     auto store = [&](const std::string &acc, const std::string &m, const std::string &px) {
+      const std::string idx = fmt::format("({}) * {} + {}", m, P, px);
+      if (!fused_add) {
+        emit_q8_requant_any(k, tfl, acc, tfl ? fmt::format("tq_m[{}]", m) : fmt::format("scl[{}]", m),
+                            fmt::format("tq_s[{}]", m), yz, yt, fmt::format("y0[{}]", idx));
+        return;
+      }
+      // tmc::QLinearConvAdd: the conv value as QLinearConv stores it, then
+      // the QAdd with skip[idx] (read before y[idx] is written).
+      k.open("{{");
+      k.line("int32_t qv;");
       emit_q8_requant_any(k, tfl, acc, tfl ? fmt::format("tq_m[{}]", m) : fmt::format("scl[{}]", m),
-                          fmt::format("tq_s[{}]", m), yz, yt, fmt::format("y0[({}) * {} + {}]", m, P, px));
+                          fmt::format("tq_s[{}]", m), yz, yt, "qv");
+      emit_q8_residual_add(k, n, "qv", fmt::format("x9[{}]", idx), fmt::format("y0[{}]", idx));
+      k.close();
     };
     auto block = [&](bool two) {
       k.line("int32_t acc[4];");
@@ -852,7 +865,26 @@ void emit_convtranspose(KernelContext &k) {
 
 } // namespace
 
+// tmc::QLinearConvAdd (fuse-int8-residual-add): QLinearConv inputs 0..8,
+// then skip, skip_scale, skip_zp, y_scale, y_zp. Only the group == 1 fast
+// path carries the fused epilogue.
+std::string check_qlinear_conv_add(const ir::Node &n) {
+  std::string r = check_qlinear_conv(n);
+  if (!r.empty()) return r;
+  QConvFast f = qconv_fast_plan(n);
+  if (!f.ok || f.depthwise) return "the fused residual add needs an int8 group-1 convolution with constant parameters";
+  if (f.K % 4 != 0 && f.M * (((f.K + 3) / 4) * 4) > 16384) return "the fused residual add needs the micro-kernel path";
+  if (n.inputs.size() != 14 || !n.input(9) || n.input(9)->shape != n.output(0)->shape ||
+      n.input(9)->dtype != DType::I8 || n.output(0)->dtype != DType::I8)
+    return "skip input must be int8 with the output's shape";
+  for (size_t i : {10, 11, 12, 13})
+    if (!n.input(i) || !n.input(i)->is_constant() || n.input(i)->numel() != 1) return "add parameters must be constant scalars";
+  if (n.input(10)->dtype != DType::F32 || n.input(12)->dtype != DType::F32) return "scales must be float32";
+  return "";
+}
+
 void register_conv_kernels(KernelRegistry &r) {
+  r.add({"QLinearConvAdd", check_qlinear_conv_add, emit_qlinear_conv, scratch_qlinear_conv, "tmc"});
   KernelDef conv{"Conv", check_conv, emit_conv, nullptr};
   conv.handles_activation = true;
   r.add(conv);

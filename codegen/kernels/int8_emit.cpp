@@ -1,5 +1,6 @@
 #include "codegen/kernels/int8_emit.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -253,6 +254,43 @@ void emit_q8_dot(KernelContext &k, int64_t K, const std::vector<std::string> &xs
     k.line("#endif");
   }
   tail(K4 * 4);
+}
+
+void emit_q8_residual_add(KernelContext &k, const ir::Node &n, const std::string &qv, const std::string &skip,
+                          const std::string &dst) {
+  const double sa = n.input(6)->float_values()[0], sb = n.input(10)->float_values()[0];
+  const double sy = n.input(12)->float_values()[0];
+  const int64_t za = n.input(7)->int_values()[0], zb = n.input(11)->int_values()[0], zy = n.input(13)->int_values()[0];
+  const ir::DType yt = n.output(0)->dtype;
+  if (tflite_semantics(n)) {
+    // TFLite ADD: both sides offset, shifted left by 20 and rescaled by
+    // s / (2 max(sa, sb)); the sum requantized by 2 max / (2^20 sy).
+    double twice_max = 2.0 * std::max(sa, sb);
+    int32_t ma, mb, my;
+    int sha, shb, shy;
+    tflite_quantize_multiplier(sa / twice_max, ma, sha);
+    tflite_quantize_multiplier(sb / twice_max, mb, shb);
+    tflite_quantize_multiplier(twice_max / ((double)(1 << 20) * sy), my, shy);
+    std::string f = k.helper("tfl_mbqm");
+    k.line("const int32_t va = {}(((int32_t)({}) - {}) * {}, {}, {});", f, qv, za, 1 << 20, ma, sha);
+    k.line("const int32_t vb = {}(((int32_t)({}) - {}) * {}, {}, {});", f, skip, zb, 1 << 20, mb, shb);
+    emit_q8_requant_any(k, true, "va + vb", std::to_string(my), std::to_string(shy), zy, yt, dst);
+    return;
+  }
+  // ONNX Runtime: dequantize both, add in float, divide by the output scale.
+  k.line("const float va = {} * (float)((int32_t)({}) - {});", c_float_literal((float)sa), qv, za);
+  k.line("const float vb = {} * (float)((int32_t)({}) - {});", c_float_literal((float)sb), skip, zb);
+  k.line("const float vs = (va + vb) / {};", c_float_literal((float)sy));
+  k.line("#if {}_HAS_DSP", upper(k.prefix));
+  std::string r = fmt::format("{}_rint_s32(vs)", k.prefix);
+  if (zy != 0) r = fmt::format("{}_qadd({}, {})", k.prefix, r, zy);
+  k.line("{} = {};", dst, q8_saturate_dsp(k, r, yt));
+  k.line("#else");
+  k.open("{{");
+  k.line("const float q = rintf(vs) + {}.0f;", zy);
+  emit_q8_saturate(k, dst, "q", yt);
+  k.close();
+  k.line("#endif");
 }
 
 void emit_q8_requant_any(KernelContext &k, bool tfl, const std::string &acc, const std::string &sc_or_mult,

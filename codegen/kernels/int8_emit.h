@@ -67,6 +67,13 @@ void register_tflite_helpers();
 void emit_q8_requant_tflite(KernelContext &k, const std::string &acc, const std::string &mult,
                             const std::string &shift, int64_t zp, ir::DType yt, const std::string &dst);
 
+/// The element operation of tmc::QAdd for one pair, with the parameters of
+/// tmc::QLinearConvAdd (conv value side: inputs 6/7, skip: 10/11, output:
+/// 12/13): `dst` = QAdd(`qv` (int32 expression of an int8 value), `skip`),
+/// bit-identical to the QAdd kernel in either int8 semantics.
+void emit_q8_residual_add(KernelContext &k, const ir::Node &n, const std::string &qv, const std::string &skip,
+                          const std::string &dst);
+
 /// "1, 2, 3"
 std::string int_array(const std::vector<int64_t> &v);
 
