@@ -41,6 +41,9 @@ public:
       for (auto &np : g.nodes()) {
         ir::Node *add = np.get();
         if (add->domain != "tmc" || add->op != "QAdd") continue;
+        // QLinearAdd's own arithmetic (tmc_int8_arith = qlinear) is not the
+        // epilogue's; leave those adds alone.
+        if (!add->attr_string("tmc_int8_arith", "").empty()) continue;
         const ir::Value *y = add->output(0);
         if (!y || y->dtype != ir::DType::I8) continue;
         bool params = true;
