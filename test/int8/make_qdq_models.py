@@ -428,6 +428,56 @@ def model_tflite_ops():
 MODELS = {"qdq_cnn": model_cnn, "qdq_residual_u8": model_residual_u8, "qdq_tflite_ops": model_tflite_ops}
 
 
+def model_residual_i8():
+    """int8 residual block (fused by fuse-int8-residual-add): Conv 3x3 on 3
+    channels (K = 27, not a multiple of 4; 5 output channels, an odd count;
+    5x5 output, an odd pixel count) + Relu, Conv 3x3 5 -> 4 channels (K = 45),
+    Add with the skip (a 1x1 projection Conv of the input), Flatten, then FC
+    100 -> 6 (packed 4-row blocks plus 2 tail rows) and 6 -> 4."""
+    b = Builder("qdq_residual_i8")
+    i8 = np.int8
+    x = qrand((1, 3, 5, 5), i8)
+    xs, xz = 0.04, -7
+    t0 = b.dq("input", xs, np.array(xz, i8))
+
+    def conv(t, tin, ts, tz, cin, cout, k, pads, ys, yz, relu=False):
+        w = qrand((cout, cin, k, k), i8, -127, 127)
+        ws = rng.uniform(0.004, 0.02, cout).astype(F32)
+        bias = rng.integers(-400, 400, cout).astype(np.int32)
+        wd = b.dq(b.const("w", w), ws, np.zeros(cout, i8), axis=0)
+        bd = b.dq(b.const("b", bias), (F32(ts) * ws).astype(F32), np.zeros(cout, np.int32), axis=0)
+        out = b.node("Conv", [t, wd, bd], pads=pads, kernel_shape=[k, k])
+        if relu:
+            out = b.node("Relu", [out])
+        out = b.q(out, ys, np.array(yz, i8))
+        lo = quant_real(0.0, ys, yz, i8) if relu else None
+        r = ref_conv(tin, ts, tz, w, ws, 0, ys, yz, bias, 1, pads, [1, 1], i8, lo, 127 if relu else None)
+        return out, r
+
+    c1, r1 = conv(t0, x, xs, xz, 3, 5, 3, [1, 1, 1, 1], 0.05, -128, relu=True)
+    c2, r2 = conv(b.dq(c1, 0.05, np.array(-128, i8)), r1, 0.05, -128, 5, 4, 3, [1, 1, 1, 1], 0.06, 4)
+    sk, rs = conv(t0, x, xs, xz, 3, 4, 1, [0, 0, 0, 0], 0.03, -2)
+    ys, yz = 0.07, -10
+    t = b.q(b.node("Add", [b.dq(c2, 0.06, np.array(4, i8)), b.dq(sk, 0.03, np.array(-2, i8))]), ys, np.array(yz, i8))
+    r3 = ref_add(r2, 0.06, 4, rs, 0.03, -2, ys, yz, i8)
+    t = b.q(b.node("Flatten", [b.dq(t, ys, np.array(yz, i8))], axis=1), ys, np.array(yz, i8))
+    out = r3.reshape(1, 100)
+    prev_s, prev_z = ys, yz
+    for n_out, fs, fz in ((6, 0.09, 3), (4, 0.2, -1)):
+        w = qrand((n_out, out.shape[1]), i8, -127, 127)
+        wsc = F32(0.006)
+        bias = rng.integers(-300, 300, n_out).astype(np.int32)
+        wd = b.dq(b.const("w", w), wsc, np.array(0, i8))
+        bd = b.dq(b.const("b", bias), F32(F32(prev_s) * wsc), np.array(0, np.int32))
+        t = b.q(b.node("Gemm", [b.dq(t, prev_s, np.array(prev_z, i8)), wd, bd], transB=1), fs, np.array(fz, i8))
+        out = ref_gemm(out, prev_s, prev_z, w, wsc, 0, fs, fz, bias, i8)
+        prev_s, prev_z = fs, fz
+    return b.model(t, TensorProto.INT8, [1, 3, 5, 5], t, TensorProto.INT8, [1, 4]), x, out
+
+
+MODELS["qdq_residual_i8"] = model_residual_i8
+
+
 def main():
     global SEM, rng
     out = sys.argv[1] if len(sys.argv) > 1 else "."

@@ -46,6 +46,8 @@ def main():
                 msgs.append("inspect failed")
             elif left:
                 msgs.append("float ops left: " + ", ".join(left))
+            if name == "qdq_residual_i8" and "QLinearConvAdd" not in ins.stdout:
+                msgs.append("the residual add was not fused into the convolution (no QLinearConvAdd)")
             print(f"{name}: {'ok' if not msgs else 'FAIL'}")
             for m in msgs:
                 print("  " + m)
