@@ -23,6 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tmc", required=True)
+    ap.add_argument("--target", default="",
+                    help="also verify on this emulated core (e.g. cortex-m4: the DSP assembly micro-kernels)")
     args = ap.parse_args()
     failures = 0
     with tempfile.TemporaryDirectory(prefix="tmc-int8-") as d:
@@ -33,11 +35,14 @@ def main():
             base = os.path.join(d, name)
             msgs = []
             for sem, golden in (("onnx", ".expected.npy"), ("tflite", ".expected_tflite.npy")):
-                r = subprocess.run([args.tmc, "verify", base + ".onnx", "--input", base + ".input.npy", "--expected",
-                                    base + golden, "--int8-semantics", sem], capture_output=True, text=True)
-                ok = r.returncode == 0 and "PASS" in r.stdout + r.stderr
-                if not ok:
-                    msgs.append(f"verify ({sem}) failed: " + (r.stdout + r.stderr).strip().splitlines()[-1:][0])
+                for tgt in [""] + ([args.target] if args.target else []):
+                    cmd = [args.tmc, "verify", base + ".onnx", "--input", base + ".input.npy", "--expected",
+                           base + golden, "--int8-semantics", sem] + (["--target", tgt] if tgt else [])
+                    r = subprocess.run(cmd, capture_output=True, text=True)
+                    ok = r.returncode == 0 and "PASS" in r.stdout + r.stderr
+                    if not ok:
+                        msgs.append(f"verify ({sem}{', ' + tgt if tgt else ''}) failed: " +
+                                    (r.stdout + r.stderr).strip().splitlines()[-1:][0])
             if "tmc: warning:" in r.stderr:
                 msgs.append("warnings: " + " | ".join(l for l in r.stderr.splitlines() if "warning" in l))
             ins = subprocess.run([args.tmc, "inspect", base + ".onnx"], capture_output=True, text=True)
