@@ -76,6 +76,16 @@ std::unique_ptr<ir::Graph> load_and_optimize(const CompileOptions &opts,
     if (timings) timings->insert(timings->end(), pm.timings().begin(), pm.timings().end());
     if (frontend::refine_shapes(*g) == 0) break;
   }
+  if (opts.weights_f16) {
+    // Once, after the pipeline's last round: constant folding must not widen
+    // the half weights back.
+    passes::PassManager pm;
+    pm.add(passes::create_store_weights_f16_pass());
+    pm.disable(opts.disabled_passes);
+    pm.dump_after(opts.dump_ir_after, opts.dump_os);
+    pm.run(*g);
+    if (timings) timings->insert(timings->end(), pm.timings().begin(), pm.timings().end());
+  }
   return g;
 }
 

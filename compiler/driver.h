@@ -40,6 +40,9 @@ struct CompileOptions {
   int64_t flash_budget = -1, ram_budget = -1;
   /// Integer arithmetic of quantized ops: "onnx" (ONNX Runtime) or "tflite".
   std::string int8_semantics = "onnx";
+  /// Store float weights of Conv/ConvTranspose/Gemm/MatMul as IEEE half
+  /// (--weights float16; passes/store_weights_f16.cpp).
+  bool weights_f16 = false;
   /// Post-training quantization before compiling (compile --quantize,
   /// compiler/quantize.h): null = compile the model as it is.
   std::shared_ptr<const QuantizeOptions> quantize;

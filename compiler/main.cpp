@@ -56,6 +56,11 @@ static cl::opt<std::string> Int8Semantics("int8-semantics",
                                                    "tflite (TFLite reference kernels)"),
                                           cl::init("onnx"), cl::sub(CompileCmd), cl::sub(InspectCmd),
                                           cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
+static cl::opt<std::string> WeightsStorage("weights",
+                                           cl::desc("Storage of float weights: float32 (default) or float16 (IEEE "
+                                                    "half in flash, widened per layer at run time)"),
+                                           cl::value_desc("float32|float16"), cl::init("float32"), cl::sub(CompileCmd), cl::sub(InspectCmd),
+                                          cl::sub(VerifyCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<bool> DumpIRFinal("dump-ir", cl::desc("Print the final IR"), cl::sub(CompileCmd),
                                  cl::sub(InspectCmd), cl::cat(Cat));
 static cl::opt<bool> IOInArena("io-in-arena", cl::desc("Place graph inputs and outputs in the arena"),
@@ -196,6 +201,9 @@ static driver::CompileOptions common_options() {
   if (Int8Semantics != "onnx" && Int8Semantics != "tflite")
     throw ir::CompileError("--int8-semantics expects onnx or tflite; got '" + Int8Semantics.getValue() + "'");
   o.int8_semantics = Int8Semantics;
+  if (WeightsStorage != "float32" && WeightsStorage != "float16")
+    throw ir::CompileError("--weights expects float32 or float16; got '" + WeightsStorage.getValue() + "'");
+  o.weights_f16 = WeightsStorage == "float16";
   o.flash_budget = FlashBudget;
   o.ram_budget = RamBudget;
   if (!o.dump_ir_after.empty()) o.dump_os = &std::cout;

@@ -1,5 +1,8 @@
 #include "ir/dtype.h"
 
+#include <cmath>
+#include <cstring>
+
 namespace tmc::ir {
 
 size_t dtype_size(DType t) {
@@ -130,6 +133,63 @@ int dtype_to_onnx(DType t) {
   case DType::BF16: return 16;
   default: return 0;
   }
+}
+
+float f16_to_f32(uint16_t h) {
+  uint32_t s = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+  uint32_t bits;
+  if (e == 0) {
+    if (m == 0) {
+      bits = s;
+    } else {
+      float f = std::ldexp((float)m, -24);
+      return s ? -f : f;
+    }
+  } else if (e == 31) {
+    bits = s | 0x7f800000u | (m << 13);
+  } else {
+    bits = s | ((e + 112u) << 23) | (m << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t f32_to_f16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint16_t s = (uint16_t)((x >> 16) & 0x8000u);
+  uint32_t ax = x & 0x7fffffffu;
+  if (ax > 0x7f800000u) return (uint16_t)(s | 0x7e00u | ((ax >> 13) & 0x3ffu)); // NaN
+  if (ax >= 0x477ff000u) return (uint16_t)(s | 0x7c00u); // overflow (or inf)
+  if (ax < 0x38800000u) { // below the smallest normal half: subnormal or zero
+    float a;
+    std::memcpy(&a, &ax, 4);
+    float r = std::nearbyint(a * 16777216.0f); // exact scaling by 2^24; ties to even
+    return (uint16_t)(s | (uint16_t)r);
+  }
+  uint32_t mant = ax & 0x7fffffu;
+  uint32_t e = (ax >> 23) - 112u;
+  uint32_t h = (e << 10) | (mant >> 13);
+  uint32_t rem = mant & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h; // carry may bump the exponent: correct
+  return (uint16_t)(s | h);
+}
+
+float bf16_to_f32(uint16_t b) {
+  uint32_t x = (uint32_t)b << 16;
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+uint16_t f32_to_bf16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
+  uint32_t r = 0x7fffu + ((x >> 16) & 1u);
+  return (uint16_t)((x + r) >> 16);
 }
 
 } // namespace tmc::ir

@@ -36,6 +36,13 @@ bool dtype_is_float(DType t);   // F32, F64, F16, BF16
 bool dtype_is_integer(DType t); // signed or unsigned integers (not bool)
 bool dtype_is_signed(DType t);
 
+/// IEEE half and bfloat16 bit patterns to/from float32: exact widening;
+/// narrowing rounds to nearest even (overflow to infinity, NaN kept).
+float f16_to_f32(uint16_t h);
+uint16_t f32_to_f16(float f);
+float bf16_to_f32(uint16_t b);
+uint16_t f32_to_bf16(float f);
+
 /// Conversion from/to ONNX TensorProto::DataType numbers, kept here so the IR
 /// does not depend on the ONNX headers.
 DType dtype_from_onnx(int onnx_type);

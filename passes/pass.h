@@ -68,6 +68,8 @@ std::unique_ptr<Pass> create_layout_channels_last_pass();  // layout_channels_la
 std::unique_ptr<Pass> create_prepack_gemm_weights_pass();  // prepack_gemm_weights.cpp
 std::unique_ptr<Pass> create_pack_int8_fc_weights_pass();  // pack_int8_fc_weights.cpp
 std::unique_ptr<Pass> create_fuse_int8_residual_add_pass(); // fuse_int8_residual_add.cpp
+/// Opt-in (tmc compile --weights float16), run once after the pipeline.
+std::unique_ptr<Pass> create_store_weights_f16_pass();       // store_weights_f16.cpp
 // Fusion and simplification (float32 graphs; helpers in rewrite_utils.h).
 std::unique_ptr<Pass> create_simplify_transpose_reshape_pass(); // simplify_transpose_reshape.cpp
 std::unique_ptr<Pass> create_fold_pad_pass();                   // fold_pad.cpp
