@@ -1,10 +1,15 @@
 #include "passes/qlut.h"
 
+#include "ir/quant_math.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace tmc::passes::qlut {
+
+using ir::tflite_mbqm;
+using ir::tflite_quantize_multiplier;
 namespace {
 
 using ir::DType;
@@ -85,19 +90,6 @@ int64_t tflite_bound(float f, const QParams &q, bool lower) {
   return lower ? std::max(v, qmin(q.dtype)) : std::min(v, qmax(q.dtype));
 }
 
-int32_t srdhm(int32_t a, int32_t b) {
-  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
-  int64_t ab = (int64_t)a * (int64_t)b;
-  int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : (1 - (INT64_C(1) << 30));
-  return (int32_t)((ab + nudge) / (INT64_C(1) << 31));
-}
-
-int32_t rdpot(int32_t x, int e) {
-  int32_t mask = (int32_t)((INT64_C(1) << e) - 1);
-  int32_t rem = x & mask, thr = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> e) + (rem > thr ? 1 : 0);
-}
-
 } // namespace
 
 bool activation_of(const ir::Node &n, Activation &a) {
@@ -156,29 +148,6 @@ float ort_activation(const Activation &a, float x) {
   case Act::Tanh: return mlas_tanh(x);
   }
   return x;
-}
-
-void tflite_quantize_multiplier(double m, int32_t &mult, int &shift) {
-  shift = 0;
-  mult = 0;
-  if (m == 0.0) return;
-  double q = std::frexp(m, &shift);
-  int64_t qf = (int64_t)std::round(q * 2147483648.0);
-  if (qf == INT64_C(2147483648)) {
-    qf /= 2;
-    ++shift;
-  }
-  if (shift < -31) {
-    shift = 0;
-    qf = 0;
-  }
-  mult = (int32_t)qf;
-}
-
-int32_t tflite_mbqm(int32_t x, int32_t mult, int shift) {
-  int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-  int32_t xs = (int32_t)((uint32_t)x << left);
-  return rdpot(srdhm(xs, mult), right);
 }
 
 std::vector<int64_t> build_table(const Activation &a, const QParams &in, const QParams &out, bool tflite) {

@@ -59,8 +59,5 @@ bool table_is_clamp(const std::vector<int64_t> &table, ir::DType in, ir::DType o
 ir::Node *insert_table_op(ir::Graph &g, ir::Node *before, ir::Value *x, ir::Value *y,
                           const std::vector<int64_t> &table, const std::string &name);
 
-/// TFLite QuantizeMultiplier and MultiplyByQuantizedMultiplier (host side).
-void tflite_quantize_multiplier(double m, int32_t &mult, int &shift);
-int32_t tflite_mbqm(int32_t x, int32_t mult, int shift);
 
 } // namespace tmc::passes::qlut

@@ -36,23 +36,6 @@ using Geometry = WindowGeometry;
 using Win = WindowRange;
 
 void conv_pads(const ir::Node &n, Geometry &g) { window_pads(n, g); }
-void strides_dils(const ir::Node &n, Geometry &g) { window_strides_dilations(n, g); }
-
-/// Spatial sizes of data input xi, weight input wi and the output, plus
-/// strides and dilations (shared by Conv and ConvTranspose).
-Geometry window_shapes(const ir::Node &n, size_t xi, size_t wi) {
-  const ir::Value *x = n.input(xi), *w = n.input(wi), *y = n.output(0);
-  if (x->rank() < 3) throw ir::CompileError(n, "input rank must be at least 3");
-  Geometry g;
-  g.nd = x->rank() - 2;
-  if (w->rank() != x->rank() || y->rank() != x->rank())
-    throw ir::CompileError(n, "weight/output rank does not match the input rank");
-  g.in.assign(x->shape.begin() + 2, x->shape.end());
-  g.out.assign(y->shape.begin() + 2, y->shape.end());
-  g.kernel.assign(w->shape.begin() + 2, w->shape.end());
-  strides_dils(n, g);
-  return g;
-}
 
 /// Geometry of a forward convolution with data input xi and weight input wi.
 Geometry conv_geometry(const ir::Node &n, size_t xi, size_t wi) {
@@ -752,32 +735,7 @@ void emit_qlinear_conv(KernelContext &k) {
 // ---------------------------------------------------------------- ConvTranspose
 // W: [C, M/group, k...]; Y: [N, M, out...]. Scatter form: every input element
 // adds its contribution to the output window it touches.
-Geometry convtranspose_geometry(const ir::Node &n) {
-  Geometry g = window_shapes(n, 0, 1);
-  auto opad = n.attr_ints("output_padding", std::vector<int64_t>(g.nd, 0));
-  if (opad.size() != g.nd) throw ir::CompileError(n, "output_padding has the wrong length");
-  std::string ap = n.attr_string("auto_pad", "NOTSET");
-  g.pad_begin.assign(g.nd, 0);
-  g.pad_end.assign(g.nd, 0);
-  auto pads = n.attr_ints("pads");
-  bool derive = n.has_attr("output_shape") || ap == "SAME_UPPER" || ap == "SAME_LOWER";
-  if (!derive && ap != "VALID" && !pads.empty()) {
-    if (pads.size() != 2 * g.nd) throw ir::CompileError(n, "attribute 'pads' has the wrong length");
-    for (size_t d = 0; d < g.nd; ++d) {
-      g.pad_begin[d] = pads[d];
-      g.pad_end[d] = pads[d + g.nd];
-    }
-  } else if (derive) {
-    for (size_t d = 0; d < g.nd; ++d) {
-      int64_t total = g.stride[d] * (g.in[d] - 1) + opad[d] + (g.kernel[d] - 1) * g.dil[d] + 1 - g.out[d];
-      if (total < 0) total = 0;
-      int64_t small = total / 2, big = total - small;
-      g.pad_begin[d] = ap == "SAME_UPPER" ? small : big;
-      g.pad_end[d] = ap == "SAME_UPPER" ? big : small;
-    }
-  }
-  return g;
-}
+Geometry convtranspose_geometry(const ir::Node &n) { return convtranspose_window(n, 0, 1); }
 
 std::string check_convtranspose(const ir::Node &n) {
   DType t = n.input(0)->dtype;

@@ -34,7 +34,6 @@ namespace {
 
 using ir::DType;
 
-bool qlinear_arith(const ir::Node &n) { return n.attr_string("tmc_int8_arith", "") == "qlinear"; }
 
 /// Forces float32 rounding of a host-side intermediate (no fused multiply-add).
 float rnd32(float v) {
@@ -43,19 +42,6 @@ float rnd32(float v) {
 }
 
 // ---------------------------------------------------------------- QAdd
-std::string check_qadd(const ir::Node &n) {
-  std::string r = check_q8_scalars(n, {1, 4, 6}, {2, 5, 7});
-  if (!r.empty()) return r;
-  if (!is_q8(n.input(0)->dtype) || !is_q8(n.input(3)->dtype) || !is_q8(n.output(0)->dtype))
-    return "only int8/uint8 tensors are supported";
-  for (size_t i : {1, 2, 4, 5, 6, 7})
-    if (n.input(i)->numel() != 1) return "quantization must be per-tensor";
-  broadcast_shapes(n, {n.input(0)->shape, n.input(3)->shape});
-  if (tflite_semantics(n) || qlinear_arith(n))
-    for (size_t i : {1, 2, 4, 5, 6, 7})
-      if (!n.input(i)->is_constant()) return "this int8 arithmetic needs constant scales and zero points";
-  return "";
-}
 
 // ONNX Runtime's QLinearAdd (MLAS, x86-64 AVX2 kernel): with r_a = a_scale /
 // y_scale and r_b = b_scale / y_scale (float32) and the constant
@@ -98,23 +84,13 @@ void emit_qadd_qlinear(KernelContext &k) {
 void emit_qadd_tflite(KernelContext &k) {
   const ir::Node &n = k.node;
   const ir::Value &y = k.vout(0);
-  double sa = n.input(1)->float_values()[0], sb = n.input(4)->float_values()[0], sy = n.input(6)->float_values()[0];
-  int64_t za = n.input(2)->int_values()[0], zb = n.input(5)->int_values()[0], zy = n.input(7)->int_values()[0];
-  double twice_max = 2.0 * std::max(sa, sb);
-  int32_t ma, mb, my;
-  int sha, shb, shy;
-  tflite_quantize_multiplier(sa / twice_max, ma, sha);
-  tflite_quantize_multiplier(sb / twice_max, mb, shb);
-  tflite_quantize_multiplier(twice_max / ((double)(1 << 20) * sy), my, shy);
-  std::string f = k.helper("tfl_mbqm");
   emit_broadcast_loop(k, y.shape, {k.vin(0).shape, k.vin(3).shape},
                       [&](const std::vector<std::string> &ix, const std::string &oi) {
-                        k.line("const int32_t va = {}(((int32_t)x0[{}] - {}) * {}, {}, {});", f, ix[0], za, 1 << 20, ma,
-                               sha);
-                        k.line("const int32_t vb = {}(((int32_t)x3[{}] - {}) * {}, {}, {});", f, ix[1], zb, 1 << 20, mb,
-                               shb);
-                        emit_q8_requant_tflite(k, "va + vb", std::to_string(my), std::to_string(shy), zy, y.dtype,
-                                               fmt::format("y0[{}]", oi));
+                        emit_q8_add_element(k, true, n.input(1)->float_values()[0], n.input(2)->int_values()[0],
+                                            n.input(4)->float_values()[0], n.input(5)->int_values()[0],
+                                            n.input(6)->float_values()[0], n.input(7)->int_values()[0], y.dtype,
+                                            fmt::format("x0[{}]", ix[0]), fmt::format("x3[{}]", ix[1]),
+                                            fmt::format("y0[{}]", oi));
                       });
 }
 
@@ -437,7 +413,7 @@ void emit_qclamp(KernelContext &k) {
 void register_int8_kernels(KernelRegistry &r) {
   register_tflite_helpers();
   KernelDef d;
-  d = {"QAdd", check_qadd, emit_qadd, nullptr, "tmc"};
+  d = {"QAdd", check_q8_binary, emit_qadd, nullptr, "tmc"};
   r.add(d);
   d = {"QAveragePool", check_qavgpool, emit_qavgpool, nullptr, "tmc"};
   r.add(d);

@@ -20,39 +20,7 @@ namespace {
 
 using ir::DType;
 
-/// ConvTranspose geometry: `in` is the data input, `out` the result.
-WindowGeometry qct_geometry(const ir::Node &n) {
-  const ir::Value *x = n.input(0), *w = n.input(3), *y = n.output(0);
-  WindowGeometry g;
-  g.nd = x->rank() - 2;
-  g.in.assign(x->shape.begin() + 2, x->shape.end());
-  g.out.assign(y->shape.begin() + 2, y->shape.end());
-  g.kernel.assign(w->shape.begin() + 2, w->shape.end());
-  window_strides_dilations(n, g);
-  auto opad = n.attr_ints("output_padding", std::vector<int64_t>(g.nd, 0));
-  if (opad.size() != g.nd) throw ir::CompileError(n, "output_padding has the wrong length");
-  std::string ap = n.attr_string("auto_pad", "NOTSET");
-  g.pad_begin.assign(g.nd, 0);
-  g.pad_end.assign(g.nd, 0);
-  auto pads = n.attr_ints("pads");
-  bool derive = n.has_attr("output_shape") || ap == "SAME_UPPER" || ap == "SAME_LOWER";
-  if (derive) {
-    // Total padding from the output size; SAME_UPPER puts the odd one at the end.
-    for (size_t d = 0; d < g.nd; ++d) {
-      int64_t total = g.stride[d] * (g.in[d] - 1) + opad[d] + (g.kernel[d] - 1) * g.dil[d] + 1 - g.out[d];
-      if (total < 0) total = 0;
-      g.pad_begin[d] = ap == "SAME_UPPER" ? total / 2 : total - total / 2;
-      g.pad_end[d] = total - g.pad_begin[d];
-    }
-  } else if (ap != "VALID" && !pads.empty()) {
-    if (pads.size() != 2 * g.nd) throw ir::CompileError(n, "attribute 'pads' has the wrong length");
-    for (size_t d = 0; d < g.nd; ++d) {
-      g.pad_begin[d] = pads[d];
-      g.pad_end[d] = pads[d + g.nd];
-    }
-  }
-  return g;
-}
+WindowGeometry qct_geometry(const ir::Node &n) { return convtranspose_window(n, 0, 3); }
 
 std::string check_qconvtranspose(const ir::Node &n) {
   std::string r = check_q8_scalars(n, {1, 4, 6}, {2, 5, 7});

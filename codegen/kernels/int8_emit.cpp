@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "codegen/helpers.h"
+#include "codegen/kernels/common.h"
 #include <fmt/format.h>
 
 namespace tmc::codegen {
@@ -18,6 +19,22 @@ std::string check_q8_scalars(const ir::Node &n, std::initializer_list<size_t> sc
   }
   for (size_t i : zps)
     if (!n.input(i)) return fmt::format("input {} is missing", i);
+  return "";
+}
+
+bool qlinear_arith(const ir::Node &n) { return n.attr_string("tmc_int8_arith", "") == "qlinear"; }
+
+std::string check_q8_binary(const ir::Node &n) {
+  std::string r = check_q8_scalars(n, {1, 4, 6}, {2, 5, 7});
+  if (!r.empty()) return r;
+  if (!is_q8(n.input(0)->dtype) || !is_q8(n.input(3)->dtype) || !is_q8(n.output(0)->dtype))
+    return "only int8/uint8 tensors are supported";
+  for (size_t i : {1, 2, 4, 5, 6, 7})
+    if (n.input(i)->numel() != 1) return "quantization must be per-tensor";
+  broadcast_shapes(n, {n.input(0)->shape, n.input(3)->shape});
+  if (tflite_semantics(n) || qlinear_arith(n))
+    for (size_t i : {1, 2, 4, 5, 6, 7})
+      if (!n.input(i)->is_constant()) return "this int8 arithmetic needs constant scales and zero points";
   return "";
 }
 
@@ -70,24 +87,6 @@ void emit_q8_requant_tflite_dsp(KernelContext &k, const std::string &acc, const 
 
 bool tflite_semantics(const ir::Node &n) { return n.attr_string("tmc_int8_semantics", "") == "tflite"; }
 
-void tflite_quantize_multiplier(double m, int32_t &mult, int &shift) {
-  if (m == 0.0) {
-    mult = 0;
-    shift = 0;
-    return;
-  }
-  double q = std::frexp(m, &shift);
-  int64_t qf = (int64_t)std::round(q * 2147483648.0);
-  if (qf == INT64_C(2147483648)) {
-    qf /= 2;
-    ++shift;
-  }
-  if (shift < -31) {
-    shift = 0;
-    qf = 0;
-  }
-  mult = (int32_t)qf;
-}
 
 void emit_tflite_multipliers(KernelContext &k, const std::string &name, double in_s, const std::vector<double> &w_s,
                              double out_s, int64_t channels) {
@@ -256,13 +255,10 @@ void emit_q8_dot(KernelContext &k, int64_t K, const std::vector<std::string> &xs
   tail(K4 * 4);
 }
 
-void emit_q8_residual_add(KernelContext &k, const ir::Node &n, const std::string &qv, const std::string &skip,
-                          const std::string &dst) {
-  const double sa = n.input(6)->float_values()[0], sb = n.input(10)->float_values()[0];
-  const double sy = n.input(12)->float_values()[0];
-  const int64_t za = n.input(7)->int_values()[0], zb = n.input(11)->int_values()[0], zy = n.input(13)->int_values()[0];
-  const ir::DType yt = n.output(0)->dtype;
-  if (tflite_semantics(n)) {
+void emit_q8_add_element(KernelContext &k, bool tflite, double sa, int64_t za, double sb, int64_t zb, double sy,
+                         int64_t zy, ir::DType yt, const std::string &a, const std::string &b,
+                         const std::string &dst) {
+  if (tflite) {
     // TFLite ADD: both sides offset, shifted left by 20 and rescaled by
     // s / (2 max(sa, sb)); the sum requantized by 2 max / (2^20 sy).
     double twice_max = 2.0 * std::max(sa, sb);
@@ -272,14 +268,15 @@ void emit_q8_residual_add(KernelContext &k, const ir::Node &n, const std::string
     tflite_quantize_multiplier(sb / twice_max, mb, shb);
     tflite_quantize_multiplier(twice_max / ((double)(1 << 20) * sy), my, shy);
     std::string f = k.helper("tfl_mbqm");
-    k.line("const int32_t va = {}(((int32_t)({}) - {}) * {}, {}, {});", f, qv, za, 1 << 20, ma, sha);
-    k.line("const int32_t vb = {}(((int32_t)({}) - {}) * {}, {}, {});", f, skip, zb, 1 << 20, mb, shb);
-    emit_q8_requant_any(k, true, "va + vb", std::to_string(my), std::to_string(shy), zy, yt, dst);
+    k.line("const int32_t va = {}(((int32_t)({}) - {}) * {}, {}, {});", f, a, za, 1 << 20, ma, sha);
+    k.line("const int32_t vb = {}(((int32_t)({}) - {}) * {}, {}, {});", f, b, zb, 1 << 20, mb, shb);
+    emit_q8_requant_tflite(k, "va + vb", std::to_string(my), std::to_string(shy), zy, yt, dst);
     return;
   }
-  // ONNX Runtime: dequantize both, add in float, divide by the output scale.
-  k.line("const float va = {} * (float)((int32_t)({}) - {});", c_float_literal((float)sa), qv, za);
-  k.line("const float vb = {} * (float)((int32_t)({}) - {});", c_float_literal((float)sb), skip, zb);
+  // ONNX Runtime's QDQ path: dequantize both, add in float, divide by the
+  // output scale, round half to even.
+  k.line("const float va = {} * (float)((int32_t)({}) - {});", c_float_literal((float)sa), a, za);
+  k.line("const float vb = {} * (float)((int32_t)({}) - {});", c_float_literal((float)sb), b, zb);
   k.line("const float vs = (va + vb) / {};", c_float_literal((float)sy));
   k.line("#if {}_HAS_DSP", upper(k.prefix));
   std::string r = fmt::format("{}_rint_s32(vs)", k.prefix);
@@ -291,6 +288,13 @@ void emit_q8_residual_add(KernelContext &k, const ir::Node &n, const std::string
   emit_q8_saturate(k, dst, "q", yt);
   k.close();
   k.line("#endif");
+}
+
+void emit_q8_residual_add(KernelContext &k, const ir::Node &n, const std::string &qv, const std::string &skip,
+                          const std::string &dst) {
+  emit_q8_add_element(k, tflite_semantics(n), n.input(6)->float_values()[0], n.input(7)->int_values()[0],
+                      n.input(10)->float_values()[0], n.input(11)->int_values()[0], n.input(12)->float_values()[0],
+                      n.input(13)->int_values()[0], n.output(0)->dtype, qv, skip, dst);
 }
 
 void emit_q8_requant_any(KernelContext &k, bool tfl, const std::string &acc, const std::string &sc_or_mult,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "codegen/kernel.h"
+#include "ir/quant_math.h"
 
 namespace tmc::codegen {
 
@@ -20,6 +21,14 @@ inline int qhi(ir::DType t) { return t == ir::DType::U8 ? 255 : 127; }
 /// "" if inputs `scales` are present float32 tensors and inputs `zps` are
 /// present, else the reason.
 std::string check_q8_scalars(const ir::Node &n, std::initializer_list<size_t> scales, std::initializer_list<size_t> zps);
+
+/// True when the node follows ONNX Runtime's QLinear* kernel arithmetic
+/// (attribute tmc_int8_arith = "qlinear", set by lower-qoperator).
+bool qlinear_arith(const ir::Node &n);
+
+/// Check of the binary int8 ops tmc::QAdd / tmc::QMul:
+/// (a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp), per-tensor, broadcast.
+std::string check_q8_binary(const ir::Node &n);
 
 /// Saturating store of float `q` (already offset by the zero point) to `dst`
 /// of 8-bit type `t`.
@@ -47,9 +56,8 @@ void emit_q8_requant_any(KernelContext &k, bool tfl, const std::string &acc, con
 /// True when the quantize-folding pass tagged `n` with tmc_int8_semantics=tflite.
 bool tflite_semantics(const ir::Node &n);
 
-/// TFLite's QuantizeMultiplier: real multiplier `m` (double) -> Q31 `mult`
-/// and power-of-two `shift` (m ~= mult * 2^(shift - 31)).
-void tflite_quantize_multiplier(double m, int32_t &mult, int &shift);
+/// TFLite's QuantizeMultiplier (ir/quant_math.h).
+using ir::tflite_quantize_multiplier;
 
 /// Per-channel TFLite multipliers of a conv/FC: M[c] = in_s * w_s[c] / out_s
 /// in double (w_s has 1 or `channels` entries). Emits the constant arrays
@@ -66,6 +74,12 @@ void register_tflite_helpers();
 /// TFLite's integer requantization (double rounding).
 void emit_q8_requant_tflite(KernelContext &k, const std::string &acc, const std::string &mult,
                             const std::string &shift, int64_t zp, ir::DType yt, const std::string &dst);
+
+/// One element of tmc::QAdd with constant parameters: `dst` = QAdd(`a`, `b`)
+/// (int32 expressions of 8-bit values), TFLite's ADD when `tflite`, else
+/// ONNX Runtime's QDQ float path (dequantize, add, divide, round half to even).
+void emit_q8_add_element(KernelContext &k, bool tflite, double sa, int64_t za, double sb, int64_t zb, double sy,
+                         int64_t zy, ir::DType yt, const std::string &a, const std::string &b, const std::string &dst);
 
 /// The element operation of tmc::QAdd for one pair, with the parameters of
 /// tmc::QLinearConvAdd (conv value side: inputs 6/7, skip: 10/11, output:

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -70,30 +71,50 @@ int64_t scratch_qgemm(const ir::Node &n) {
   return ((n.input(0)->shape[1] + 3) / 4) * 4 * 2;
 }
 
+/// Emits beff[N] = bias - za * sum_k w[j][k] - adjust(j) (w natural [N, K])
+/// and the requantization constants: float scl[] (x_scale * w_scale / y_scale
+/// in float32, in that order) or TFLite's tq_m[]/tq_s[], with one entry when
+/// every row has the same weight scale. Returns true in that case (index 0).
+bool emit_fc_constants(KernelContext &k, const std::vector<int64_t> &w, int64_t N, int64_t K,
+                       const std::function<int64_t(int64_t)> &adjust) {
+  const ir::Node &n = k.node;
+  const int64_t za = n.input(2)->int_values()[0];
+  const float as = (float)n.input(1)->float_values()[0], ys = (float)n.input(6)->float_values()[0];
+  std::vector<double> bs = n.input(4)->float_values();
+  std::vector<int64_t> bias = n.input(8) ? n.input(8)->int_values() : std::vector<int64_t>(N, 0);
+  std::vector<int64_t> beff(N);
+  for (int64_t j = 0; j < N; ++j) {
+    int64_t sb = 0;
+    for (int64_t p = 0; p < K; ++p) sb += w[(size_t)(j * K + p)];
+    beff[j] = bias[j] - za * sb - adjust(j);
+    if (beff[j] < INT32_MIN || beff[j] > INT32_MAX) throw ir::CompileError(n, "bias out of int32 range");
+  }
+  k.line("static const int32_t beff[{}] = {{{}}};", N, int_array(beff));
+  bool uniform = true;
+  for (double v : bs) uniform = uniform && v == bs[0];
+  const int64_t NS = uniform ? 1 : N;
+  if (tflite_semantics(n)) {
+    emit_tflite_multipliers(k, "tq", as, uniform ? std::vector<double>{bs[0]} : bs, ys, NS);
+  } else {
+    std::string scl;
+    for (int64_t j = 0; j < NS; ++j) {
+      float s = as * (float)bs[bs.size() > 1 ? j : 0];
+      s = s / ys;
+      scl += (j ? ", " : "") + c_float_literal(s);
+    }
+    k.line("static const float scl[{}] = {{{}}};", NS, scl);
+  }
+  return uniform;
+}
+
 void emit_qgemm_fast(KernelContext &k) {
   const ir::Node &n = k.node;
   const ir::Value &a = k.vin(0), &b = k.vin(3), &y = k.vout(0);
   int64_t M = a.shape[0], K = a.shape[1], N = b.shape[0], K4 = (K / 4) * 4;
-  int64_t za = n.input(2)->int_values()[0], yz = n.input(7)->int_values()[0];
-  float as = (float)n.input(1)->float_values()[0], ys = (float)n.input(6)->float_values()[0];
-  std::vector<double> bs = n.input(4)->float_values();
+  const int64_t yz = n.input(7)->int_values()[0];
   std::vector<int64_t> bv = n.input(3)->int_values();
-  std::vector<int64_t> bias = n.input(8) ? n.input(8)->int_values() : std::vector<int64_t>(N, 0);
-  std::vector<int64_t> beff(N);
-  std::string scl;
-  for (int64_t j = 0; j < N; ++j) {
-    int64_t sb = 0;
-    for (int64_t p = 0; p < K; ++p) sb += bv[j * K + p];
-    beff[j] = bias[j] - za * sb;
-    if (beff[j] < INT32_MIN || beff[j] > INT32_MAX) throw ir::CompileError(n, "bias out of int32 range");
-    float s = as * (float)bs[bs.size() > 1 ? j : 0];
-    s = s / ys;
-    scl += (j ? ", " : "") + c_float_literal(s);
-  }
-  k.line("static const int32_t beff[{}] = {{{}}};", N, int_array(beff));
+  const bool uniform = emit_fc_constants(k, bv, N, K, [](int64_t) { return int64_t(0); });
   const bool tfl = tflite_semantics(n);
-  if (tfl) emit_tflite_multipliers(k, "tq", as, bs, ys, N);
-  else k.line("static const float scl[{}] = {{{}}};", N, scl);
   k.line("int16_t *col = (int16_t *)(void *)scratch;");
   k.open("for (size_t i = 0; i < {}; ++i) {{", M);
   k.line("const int8_t *ai = x0 + i * {};", K);
@@ -116,8 +137,9 @@ void emit_qgemm_fast(KernelContext &k) {
     }
     emit_q8_dot(k, K, {"col"}, ws, acc);
     for (int t = 0; t < nb; ++t) {
-      emit_q8_requant_any(k, tfl, acc[0][t], fmt::format(tfl ? "tq_m[j + {}]" : "scl[j + {}]", t),
-                          fmt::format("tq_s[j + {}]", t), yz, y.dtype, fmt::format("y0[i * {} + j + {}]", N, t));
+      const std::string jj = uniform ? "0" : fmt::format("j + {}", t);
+      emit_q8_requant_any(k, tfl, acc[0][t], fmt::format(tfl ? "tq_m[{}]" : "scl[{}]", jj),
+                          fmt::format("tq_s[{}]", jj), yz, y.dtype, fmt::format("y0[i * {} + j + {}]", N, t));
     }
   };
   if (N >= 2) {
@@ -149,11 +171,8 @@ void emit_qgemm_packed(KernelContext &k) {
   const ir::Node &n = k.node;
   const ir::Value &a = k.vin(0), &b = k.vin(3), &y = k.vout(0);
   const int64_t M = a.shape[0], K = a.shape[1], N = b.shape[0], N4 = (N / 4) * 4, Q = K / 4;
-  const int64_t za = n.input(2)->int_values()[0], yz = n.input(7)->int_values()[0];
-  const float as = (float)n.input(1)->float_values()[0], ys = (float)n.input(6)->float_values()[0];
-  std::vector<double> bs = n.input(4)->float_values();
+  const int64_t yz = n.input(7)->int_values()[0];
   std::vector<int64_t> packed = n.input(3)->int_values();
-  std::vector<int64_t> bias = n.input(8) ? n.input(8)->int_values() : std::vector<int64_t>(N, 0);
   // Undo the layout: w[row][col].
   std::vector<int64_t> w((size_t)(N * K));
   auto unflip = [](int64_t v, int64_t col) { return col % 2 == 0 ? (v >= 0 ? v - 128 : v + 128) : v; };
@@ -164,29 +183,15 @@ void emit_qgemm_packed(KernelContext &k) {
         for (int64_t e = 0; e < 4; ++e, ++i) w[(size_t)((nb + r) * K + q + e)] = unflip(packed[i], q + e);
   for (int64_t row = N4; row < N; ++row)
     for (int64_t col = 0; col < K; ++col, ++i) w[(size_t)(row * K + col)] = unflip(packed[i], col);
-  std::vector<int64_t> beff(N);
-  std::string scl;
-  for (int64_t j = 0; j < N; ++j) {
-    int64_t sb = 0, sc = 0;
-    for (int64_t p = 0; p < K; ++p) {
-      sb += w[(size_t)(j * K + p)];
-      sc += (p % 2 == 0 ? 1 : 128) * w[(size_t)(j * K + p)];
-    }
-    beff[j] = bias[j] - za * sb - (j < N4 ? sc : 0);
-    if (beff[j] < INT32_MIN || beff[j] > INT32_MAX) throw ir::CompileError(n, "bias out of int32 range");
-    float s = as * (float)bs[bs.size() > 1 ? j : 0];
-    s = s / ys;
-    scl += (j ? ", " : "") + c_float_literal(s);
-  }
-  k.line("static const int32_t beff[{}] = {{{}}};", N, int_array(beff));
+  // The kernel's sum carries + sum_k c_k w_k (c_k = 1 at even, 128 at odd
+  // positions) for the packed rows: removed here.
+  const bool uniform = emit_fc_constants(k, w, N, K, [&](int64_t j) {
+    int64_t sc = 0;
+    if (j < N4)
+      for (int64_t p = 0; p < K; ++p) sc += (p % 2 == 0 ? 1 : 128) * w[(size_t)(j * K + p)];
+    return sc;
+  });
   const bool tfl = tflite_semantics(n);
-  // One scale for every row (per-tensor weights): one constant, not N.
-  bool uniform = true;
-  for (double v : bs) uniform = uniform && v == bs[0];
-  const int64_t NS = uniform ? 1 : N;
-  if (tfl) emit_tflite_multipliers(k, "tq", as, uniform ? std::vector<double>{bs[0]} : bs, ys, NS);
-  else if (uniform) k.line("static const float scl[1] = {{{}}};", c_float_literal((float)(as * (float)bs[0]) / ys));
-  else k.line("static const float scl[{}] = {{{}}};", N, scl);
   k.line("uint32_t *xq = (uint32_t *)(void *)scratch;");
   auto store = [&](const std::string &acc, const std::string &j) {
     std::string jj = uniform ? "0" : j;

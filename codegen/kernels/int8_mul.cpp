@@ -21,21 +21,7 @@
 namespace tmc::codegen {
 namespace {
 
-bool qlinear_arith(const ir::Node &n) { return n.attr_string("tmc_int8_arith", "") == "qlinear"; }
 
-std::string check_qmul(const ir::Node &n) {
-  std::string r = check_q8_scalars(n, {1, 4, 6}, {2, 5, 7});
-  if (!r.empty()) return r;
-  if (!is_q8(n.input(0)->dtype) || !is_q8(n.input(3)->dtype) || !is_q8(n.output(0)->dtype))
-    return "only int8/uint8 tensors are supported";
-  for (size_t i : {1, 2, 4, 5, 6, 7})
-    if (n.input(i)->numel() != 1) return "quantization must be per-tensor";
-  broadcast_shapes(n, {n.input(0)->shape, n.input(3)->shape});
-  if (tflite_semantics(n) || qlinear_arith(n))
-    for (size_t i : {1, 2, 4, 5, 6, 7})
-      if (!n.input(i)->is_constant()) return "this int8 arithmetic needs constant scales and zero points";
-  return "";
-}
 
 void emit_qmul(KernelContext &k) {
   const ir::Node &n = k.node;
@@ -94,7 +80,7 @@ void emit_qmul(KernelContext &k) {
 } // namespace
 
 void register_int8_mul_kernels(KernelRegistry &r) {
-  KernelDef d{"QMul", check_qmul, emit_qmul, nullptr, "tmc"};
+  KernelDef d{"QMul", check_q8_binary, emit_qmul, nullptr, "tmc"};
   r.add(d);
 }
 

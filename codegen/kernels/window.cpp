@@ -89,4 +89,46 @@ std::string store_compute(KernelContext &k, ir::DType t, const std::string &e) {
   return store_from_float(k, t, e);
 }
 
+WindowGeometry window_shapes(const ir::Node &n, size_t xi, size_t wi) {
+  const ir::Value *x = n.input(xi), *w = n.input(wi), *y = n.output(0);
+  if (x->rank() < 3) throw ir::CompileError(n, "input rank must be at least 3");
+  WindowGeometry g;
+  g.nd = x->rank() - 2;
+  if (w->rank() != x->rank() || y->rank() != x->rank())
+    throw ir::CompileError(n, "weight/output rank does not match the input rank");
+  g.in.assign(x->shape.begin() + 2, x->shape.end());
+  g.out.assign(y->shape.begin() + 2, y->shape.end());
+  g.kernel.assign(w->shape.begin() + 2, w->shape.end());
+  window_strides_dilations(n, g);
+  return g;
+}
+
+
+WindowGeometry convtranspose_window(const ir::Node &n, size_t xi, size_t wi) {
+  WindowGeometry g = window_shapes(n, xi, wi);
+  auto opad = n.attr_ints("output_padding", std::vector<int64_t>(g.nd, 0));
+  if (opad.size() != g.nd) throw ir::CompileError(n, "output_padding has the wrong length");
+  std::string ap = n.attr_string("auto_pad", "NOTSET");
+  g.pad_begin.assign(g.nd, 0);
+  g.pad_end.assign(g.nd, 0);
+  auto pads = n.attr_ints("pads");
+  bool derive = n.has_attr("output_shape") || ap == "SAME_UPPER" || ap == "SAME_LOWER";
+  if (!derive && ap != "VALID" && !pads.empty()) {
+    if (pads.size() != 2 * g.nd) throw ir::CompileError(n, "attribute 'pads' has the wrong length");
+    for (size_t d = 0; d < g.nd; ++d) {
+      g.pad_begin[d] = pads[d];
+      g.pad_end[d] = pads[d + g.nd];
+    }
+  } else if (derive) {
+    for (size_t d = 0; d < g.nd; ++d) {
+      int64_t total = g.stride[d] * (g.in[d] - 1) + opad[d] + (g.kernel[d] - 1) * g.dil[d] + 1 - g.out[d];
+      if (total < 0) total = 0;
+      int64_t small = total / 2, big = total - small;
+      g.pad_begin[d] = ap == "SAME_UPPER" ? small : big;
+      g.pad_end[d] = ap == "SAME_UPPER" ? big : small;
+    }
+  }
+  return g;
+}
+
 } // namespace tmc::codegen

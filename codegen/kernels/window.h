@@ -23,6 +23,14 @@ void window_strides_dilations(const ir::Node &n, WindowGeometry &g);
 /// into g.pad_begin/pad_end; needs g.in, g.out, g.kernel, g.stride, g.dil.
 void window_pads(const ir::Node &n, WindowGeometry &g);
 
+/// Spatial sizes of data input `xi`, weight input `wi` and the output, plus
+/// strides and dilations (pads not set); checks the ranks.
+WindowGeometry window_shapes(const ir::Node &n, size_t xi, size_t wi);
+/// ConvTranspose geometry (data input `xi`, weights `wi`): pads from the
+/// attributes, or derived from output_shape / SAME_* auto_pad (SAME_UPPER
+/// puts the odd one at the end).
+WindowGeometry convtranspose_window(const ir::Node &n, size_t xi, size_t wi);
+
 /// The window of taps valid for one outer position along one dimension:
 /// coordinate(k) = base + k * dil lies in [0, size) for k in [lo, hi).
 struct WindowRange {
