@@ -7,15 +7,18 @@ namespace tmc::driver {
 int64_t node_macs(const ir::Node &n) {
   if (!n.output(0) || !n.output(0)->shape_known) return 0;
   const ir::Value *y = n.output(0);
-  if ((n.op == "Conv" || n.op == "QLinearConv" || n.op == "ConvInteger") && n.input(1)) {
-    const ir::Value *w = n.op == "QLinearConv" ? n.input(3) : n.input(1);
+  const bool qconv = n.op == "QLinearConv" || (n.op == "QLinearConvAdd" && n.domain == "tmc");
+  if ((n.op == "Conv" || n.op == "ConvInteger" || qconv) && n.input(1)) {
+    const ir::Value *w = qconv ? n.input(3) : n.input(1);
     if (!w || w->rank() < 2) return 0;
     int64_t per_out = 1;
     for (size_t i = 1; i < w->rank(); ++i) per_out *= w->shape[i];
     return y->numel() * per_out;
   }
-  if (n.op == "ConvTranspose" && n.input(0) && n.input(1)) {
-    const ir::Value *x = n.input(0), *w = n.input(1);
+  const bool qct = n.op == "QConvTranspose" && n.domain == "tmc";
+  if ((n.op == "ConvTranspose" || qct) && n.input(0) && n.input(1)) {
+    const ir::Value *x = n.input(0), *w = qct ? n.input(3) : n.input(1);
+    if (!w) return 0;
     int64_t k = 1;
     for (size_t i = 1; i < w->rank(); ++i) k *= w->shape[i];
     return x->numel() * k;
