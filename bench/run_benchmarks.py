@@ -28,6 +28,9 @@ MLPERF_FLOAT = ['kws_ref_model_float32', 'vww_96_float', 'resnet_float', 'ad01_f
 MLPERF_INT8 = ['kws_ref_model_int8', 'vww_96_int8', 'resnet_int8', 'ad01_int8']
 # TFLite Micro + CMSIS-NN reference figures (int8, Cortex-M4), from the issue tracker.
 TFLM = {'kws_ref_model_int8': 7700369, 'vww_96_int8': 24101900, 'resnet_int8': 29860965, 'ad01_int8': 582934}
+# The same source's TFLM flash, raw weight bytes (weights + biases) and RAM (arena + static + stack).
+TFLM_FLASH = {'kws_ref_model_int8': (141092, 24368, 24668), 'vww_96_int8': (420444, 219064, 102556),
+              'resnet_int8': (180480, 78744, 56844), 'ad01_int8': (310796, 270880, 4260)}
 
 
 def measure(tmc, cpu, specs, extra):
@@ -132,6 +135,20 @@ def main():
             j['name'], j['instructions'], j['instructions_per_mac'], j['flash_bytes'], j['size_flash'],
             100.0 * (j['flash_bytes'] - j['size_flash']) / max(j['size_flash'], 1), j['ram_bytes'], j['arena_bytes'],
             j['static_ram_bytes'], j['size_static'], j['stack_peak_bytes']))
+    lines += ['', '### Against TFLite Micro + CMSIS-NN (Cortex-M4, int8)', '',
+              'Ratios of the `tmc bench` figures above to the TFLM + CMSIS-NN reference: instructions, flash',
+              'beyond the raw weight bytes (code, tables, padding; TFLM\'s raw weights = weights + biases),',
+              'total flash and RAM (arena + static + stack).', '',
+              '| model | instructions | flash beyond weights B (TFLM) | ratio | total flash ratio | RAM B (TFLM) | ratio |',
+              '|---|---|---|---|---|---|---|']
+    for j in bench_rows:
+        if j['name'] not in TFLM_FLASH:
+            continue
+        tf, tw, tr = TFLM_FLASH[j['name']]
+        beyond = j['flash_bytes'] - tw
+        lines.append('| %s | %.3f | %d (%d) | %.3f | %.3f | %d (%d) | %.3f |' % (
+            j['name'], j['instructions'] / TFLM[j['name']], beyond, tf - tw, beyond / (tf - tw),
+            j['flash_bytes'] / tf, j['ram_bytes'], tr, j['ram_bytes'] / tr))
     lines.append('')
     open(DOC, 'w').write('\n'.join(lines))
     print('wrote', DOC)
