@@ -1,5 +1,7 @@
 #include "compiler/per_layer.h"
 
+#include "frontend/onnx_model.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -250,39 +252,6 @@ std::vector<ReferenceKey> reference_candidates(const ir::Value &v) {
 
 // ---- ONNX Runtime references
 
-static void inline_external(onnx::TensorProto &t, const fs::path &dir) {
-  if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
-  std::string location;
-  int64_t offset = 0, length = -1;
-  for (auto &kv : t.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::stoll(kv.value());
-    else if (kv.key() == "length") length = std::stoll(kv.value());
-  }
-  std::ifstream f(dir / location, std::ios::binary);
-  if (!f) throw CompileError(fmt::format("tensor '{}': cannot open external data '{}'", t.name(), location));
-  f.seekg(0, std::ios::end);
-  int64_t size = (int64_t)f.tellg();
-  if (length < 0) length = size - offset;
-  if (offset < 0 || length < 0 || offset + length > size)
-    throw CompileError(fmt::format("tensor '{}': external data '{}' is truncated", t.name(), location));
-  std::string data((size_t)length, '\0');
-  f.seekg(offset);
-  f.read(data.data(), length);
-  t.set_raw_data(data);
-  t.clear_external_data();
-  t.set_data_location(onnx::TensorProto::DEFAULT);
-}
-
-static void inline_external_graph(onnx::GraphProto &g, const fs::path &dir) {
-  for (auto &t : *g.mutable_initializer()) inline_external(t, dir);
-  for (auto &n : *g.mutable_node())
-    for (auto &a : *n.mutable_attribute()) {
-      if (a.has_t()) inline_external(*a.mutable_t(), dir);
-      if (a.has_g()) inline_external_graph(*a.mutable_g(), dir);
-      for (auto &sg : *a.mutable_graphs()) inline_external_graph(sg, dir);
-    }
-}
 
 static std::string ort_script() {
   std::string s = env_or("TMC_ORT_RUN", "");
@@ -304,15 +273,13 @@ std::string ort_references(const std::string &model_path, const std::vector<std:
   fs::path dir = fs::path(work_dir) / "ort-reference";
   fs::create_directories(dir);
   onnx::ModelProto m;
-  {
-    std::ifstream f(model_path, std::ios::binary);
-    if (!f) return model_path + ": cannot open the model";
-    std::stringstream ss;
-    ss << f.rdbuf();
-    if (!m.ParseFromString(ss.str())) return model_path + ": cannot parse the model";
+  try {
+    m = frontend::load_model_proto(model_path);
+  } catch (const std::exception &e) {
+    return e.what();
   }
   try {
-    inline_external_graph(*m.mutable_graph(), fs::absolute(model_path).parent_path());
+    frontend::inline_external_data(*m.mutable_graph(), fs::absolute(model_path).parent_path().string());
   } catch (const std::exception &e) {
     return model_path + ": " + e.what();
   }

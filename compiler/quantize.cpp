@@ -1,5 +1,7 @@
 #include "compiler/quantize.h"
 
+#include "frontend/onnx_model.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -183,16 +185,7 @@ int onnx_opset(const onnx::ModelProto &m) {
 }
 
 onnx::ModelProto load_model(const std::string &path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw CompileError(path + ": no such file");
-  if (fs::is_directory(path, ec)) throw CompileError(path + ": is a directory, not an ONNX model");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw CompileError(path + ": cannot open the file");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  onnx::ModelProto m;
-  if (ss.str().empty() || !m.ParseFromString(ss.str()) || !m.has_graph())
-    throw CompileError(path + ": not a valid ONNX model");
+  onnx::ModelProto m = frontend::load_model_proto(path);
   for (auto &t : m.graph().initializer())
     if (t.data_location() == onnx::TensorProto::EXTERNAL)
       throw CompileError(

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "frontend/contrib_schemas.h"
+#include "frontend/onnx_model.h"
 #include "frontend/tensor_proto_impl.h"
 
 namespace fs = std::filesystem;
@@ -78,43 +79,13 @@ struct Importer {
 
   void resolve_external(onnx::TensorProto &t) {
     if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
-    std::string location;
-    int64_t offset = 0, length = -1;
-    for (auto &kv : t.external_data()) {
-      if (kv.key() == "location") location = kv.value();
-      else if (kv.key() == "offset") offset = std::stoll(kv.value());
-      else if (kv.key() == "length") length = std::stoll(kv.value());
-    }
-    if (location.empty()) fail(fmt::format("tensor '{}' has external data without a location", t.name()));
     if (model_dir.empty())
       fail(fmt::format("tensor '{}' uses external data, which needs the model to be loaded from a file", t.name()));
-    fs::path rel(location);
-    if (rel.is_absolute())
-      fail(fmt::format("tensor '{}': external data path '{}' is absolute; it must be relative to the model's folder",
-                       t.name(), location));
-    for (auto &part : rel)
-      if (part == "..")
-        fail(fmt::format("tensor '{}': external data path '{}' leaves the model's folder", t.name(), location));
-    fs::path dir = fs::weakly_canonical(fs::path(model_dir));
-    fs::path full = fs::weakly_canonical(dir / rel);
-    auto [a, b] = std::mismatch(dir.begin(), dir.end(), full.begin(), full.end());
-    if (a != dir.end())
-      fail(fmt::format("tensor '{}': external data path '{}' leaves the model's folder", t.name(), location));
-    std::ifstream f(full, std::ios::binary);
-    if (!f) fail(fmt::format("tensor '{}': cannot open external data file '{}'", t.name(), location));
-    f.seekg(0, std::ios::end);
-    int64_t fsize = (int64_t)f.tellg();
-    if (offset < 0 || offset > fsize) fail(fmt::format("tensor '{}': external data offset {} is outside '{}'", t.name(), offset, location));
-    if (length < 0) length = fsize - offset;
-    if (offset + length > fsize)
-      fail(fmt::format("tensor '{}': external data '{}' is truncated ({} bytes at offset {}, file has {})",
-                       t.name(), location, length, offset, fsize));
-    std::string buf((size_t)length, '\0');
-    f.seekg(offset);
-    f.read(buf.data(), length);
-    t.set_raw_data(buf);
-    t.clear_external_data();
-    t.set_data_location(onnx::TensorProto::DEFAULT);
+    try {
+      inline_external_tensor(t, model_dir);
+    } catch (const CompileError &e) {
+      fail(e.what());
+    }
   }
 
   void resolve_external_in_graph(onnx::GraphProto &g) {
@@ -462,7 +433,7 @@ std::unique_ptr<ir::Graph> import_onnx_bytes(const std::string &bytes, const std
   return import_onnx_bytes(bytes, model_dir, opts, "<memory>");
 }
 
-std::unique_ptr<ir::Graph> import_onnx_file(const std::string &path, const ImportOptions &opts) {
+std::string read_model_file(const std::string &path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw CompileError(path + ": no such file");
   if (fs::is_directory(path, ec)) throw CompileError(path + ": is a directory, not an ONNX model");
@@ -470,9 +441,72 @@ std::unique_ptr<ir::Graph> import_onnx_file(const std::string &path, const Impor
   if (!f) throw CompileError(path + ": cannot open the file");
   std::stringstream ss;
   ss << f.rdbuf();
+  return ss.str();
+}
+
+onnx::ModelProto load_model_proto(const std::string &path) {
+  std::string bytes = read_model_file(path);
+  onnx::ModelProto m;
+  if (bytes.empty() || !m.ParseFromString(bytes) || !m.has_graph())
+    throw CompileError(path + ": not a valid ONNX model");
+  return m;
+}
+
+void inline_external_tensor(onnx::TensorProto &t, const std::string &model_dir) {
+  if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
+  auto fail = [&](const std::string &msg) { throw CompileError(msg); };
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (auto &kv : t.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    else if (kv.key() == "offset") offset = std::stoll(kv.value());
+    else if (kv.key() == "length") length = std::stoll(kv.value());
+  }
+  if (location.empty()) fail(fmt::format("tensor '{}' has external data without a location", t.name()));
+  fs::path rel(location);
+  if (rel.is_absolute())
+    fail(fmt::format("tensor '{}': external data path '{}' is absolute; it must be relative to the model's folder",
+                     t.name(), location));
+  for (auto &part : rel)
+    if (part == "..")
+      fail(fmt::format("tensor '{}': external data path '{}' leaves the model's folder", t.name(), location));
+  fs::path dir = fs::weakly_canonical(fs::path(model_dir));
+  fs::path full = fs::weakly_canonical(dir / rel);
+  auto [a, b] = std::mismatch(dir.begin(), dir.end(), full.begin(), full.end());
+  if (a != dir.end())
+    fail(fmt::format("tensor '{}': external data path '{}' leaves the model's folder", t.name(), location));
+  std::ifstream f(full, std::ios::binary);
+  if (!f) fail(fmt::format("tensor '{}': cannot open external data file '{}'", t.name(), location));
+  f.seekg(0, std::ios::end);
+  int64_t fsize = (int64_t)f.tellg();
+  if (offset < 0 || offset > fsize) fail(fmt::format("tensor '{}': external data offset {} is outside '{}'", t.name(), offset, location));
+  if (length < 0) length = fsize - offset;
+  if (offset + length > fsize)
+    fail(fmt::format("tensor '{}': external data '{}' is truncated ({} bytes at offset {}, file has {})",
+                     t.name(), location, length, offset, fsize));
+  std::string buf((size_t)length, '\0');
+  f.seekg(offset);
+  f.read(buf.data(), length);
+  t.set_raw_data(buf);
+  t.clear_external_data();
+  t.set_data_location(onnx::TensorProto::DEFAULT);
+}
+
+void inline_external_data(onnx::GraphProto &g, const std::string &model_dir) {
+  for (auto &t : *g.mutable_initializer()) inline_external_tensor(t, model_dir);
+  for (auto &n : *g.mutable_node())
+    for (auto &a : *n.mutable_attribute()) {
+      if (a.has_t()) inline_external_tensor(*a.mutable_t(), model_dir);
+      if (a.has_g()) inline_external_data(*a.mutable_g(), model_dir);
+      for (auto &sg : *a.mutable_graphs()) inline_external_data(sg, model_dir);
+    }
+}
+
+std::unique_ptr<ir::Graph> import_onnx_file(const std::string &path, const ImportOptions &opts) {
+  const std::string bytes = read_model_file(path);
   std::string dir = fs::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
-  return import_onnx_bytes(ss.str(), dir, opts, path);
+  return import_onnx_bytes(bytes, dir, opts, path);
 }
 
 } // namespace tmc::frontend

@@ -202,8 +202,7 @@ private:
   bool fold_conv(ir::Node *n);
   bool fold_gemm(ir::Node *n);
   bool fold_matmul(ir::Node *n);
-  bool fold_add(ir::Node *n);
-  bool fold_mul(ir::Node *n);
+  bool fold_binary(ir::Node *n, const char *qop);
   bool fold_unary(ir::Node *n);
   bool fold_convtranspose(ir::Node *n);
   bool fold_avgpool(ir::Node *n);
@@ -352,7 +351,8 @@ bool QuantizeFolding::fold_matmul(ir::Node *n) {
   return true;
 }
 
-bool QuantizeFolding::fold_add(ir::Node *n) {
+/// Add and Mul of two per-tensor DequantizeLinear inputs -> tmc::QAdd / QMul.
+bool QuantizeFolding::fold_binary(ir::Node *n, const char *qop) {
   ir::Graph &g = *g_;
   if (n->opset < 7) return fail("legacy broadcast is not supported");
   QInfo a, b;
@@ -362,27 +362,10 @@ bool QuantizeFolding::fold_add(ir::Node *n) {
   if (!find_out_side(g, n->output(0), os)) return fail("output is not quantized");
   std::vector<ir::Value *> ins{a.q, a.scale, zp_value(g, a, a.q->dtype), b.q, b.scale, zp_value(g, b, b.q->dtype),
                                os.q.scale, zp_value(g, os.q, os.q.q->dtype)};
-  ir::Node *qa = g.insert_node(n, "QAdd", ins, {nullptr}, n->name + "_q");
-  qa->domain = "tmc";
-  qa->opset = 1;
-  finish(qa, n, os);
-  return true;
-}
-
-bool QuantizeFolding::fold_mul(ir::Node *n) {
-  ir::Graph &g = *g_;
-  if (n->opset < 7) return fail("legacy broadcast is not supported");
-  QInfo a, b;
-  if (!dq_of(n->input(0), a) || !a.per_tensor()) return fail("input A is not a per-tensor DequantizeLinear");
-  if (!dq_of(n->input(1), b) || !b.per_tensor()) return fail("input B is not a per-tensor DequantizeLinear");
-  OutSide os;
-  if (!find_out_side(g, n->output(0), os)) return fail("output is not quantized");
-  std::vector<ir::Value *> ins{a.q, a.scale, zp_value(g, a, a.q->dtype), b.q, b.scale, zp_value(g, b, b.q->dtype),
-                               os.q.scale, zp_value(g, os.q, os.q.q->dtype)};
-  ir::Node *qm = g.insert_node(n, "QMul", ins, {nullptr}, n->name + "_q");
-  qm->domain = "tmc";
-  qm->opset = 1;
-  finish(qm, n, os);
+  ir::Node *q = g.insert_node(n, qop, ins, {nullptr}, n->name + "_q");
+  q->domain = "tmc";
+  q->opset = 1;
+  finish(q, n, os);
   return true;
 }
 
@@ -527,8 +510,8 @@ bool QuantizeFolding::run(ir::Graph &g) {
     if (op == "Conv") ok = fold_conv(n);
     else if (op == "Gemm") ok = fold_gemm(n);
     else if (op == "MatMul") ok = fold_matmul(n);
-    else if (op == "Add") ok = fold_add(n);
-    else if (op == "Mul") ok = fold_mul(n);
+    else if (op == "Add") ok = fold_binary(n, "QAdd");
+    else if (op == "Mul") ok = fold_binary(n, "QMul");
     else if (op == "ConvTranspose") ok = fold_convtranspose(n);
     else if (op == "Sigmoid" || op == "Tanh" || op == "HardSwish" || op == "HardSigmoid" || op == "LeakyRelu" ||
              op == "Relu" || op == "Clip")
