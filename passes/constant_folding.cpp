@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "passes/eval/evaluator.h"
+#include "passes/eval/nn.h"
 #include "passes/pass.h"
 
 namespace tmc::passes {
@@ -29,7 +30,9 @@ public:
         if (v && v->is_constant()) in_bytes += (int64_t)v->data->size();
         ins.push_back(v);
       }
-      if (!all_const || !eval::can_evaluate(*n)) continue;
+      // Convolutions, pooling and BatchNormalization are left to the generated
+      // code (the evaluator runs them for calibration, not for folding).
+      if (!all_const || eval::is_nn_op(*n) || !eval::can_evaluate(*n)) continue;
       std::vector<eval::HostTensor> outs = eval::evaluate(*n, ins);
       if (outs.size() < n->outputs.size()) throw ir::CompileError(*n, "internal: evaluator returned too few outputs");
       int64_t out_bytes = 0;

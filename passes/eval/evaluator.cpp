@@ -9,6 +9,7 @@
 // double result rounded to float equals the float32 result exactly; integer
 // arithmetic wraps like C/numpy on the narrow type.
 #include "passes/eval/evaluator.h"
+#include "passes/eval/nn.h"
 
 #include <algorithm>
 #include <cmath>
@@ -1922,6 +1923,7 @@ int64_t estimate_out_bytes(const Node &n) {
 bool can_evaluate(const ir::Node &n) {
   try {
     if (!n.domain.empty() && n.domain != "ai.onnx") return false;
+    if (is_nn_op(n)) return nn_can_evaluate(n);
     auto &reg = registry();
     auto it = reg.find(n.op);
     if (it == reg.end()) return false;
@@ -1947,6 +1949,7 @@ bool can_evaluate(const ir::Node &n) {
 }
 
 std::vector<HostTensor> evaluate(const ir::Node &n, const std::vector<const ir::Value *> &inputs) {
+  if (is_nn_op(n)) return nn_evaluate(n, inputs);
   auto &reg = registry();
   auto it = reg.find(n.op);
   if (it == reg.end()) throw ir::CompileError(n, "the constant evaluator does not implement this op");

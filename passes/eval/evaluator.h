@@ -1,6 +1,8 @@
-// Reference evaluator used by constant folding: computes a node's outputs from
-// constant inputs on the host. It covers the ops that appear in shape
-// computations and weight preprocessing; others are simply not folded.
+// Reference evaluator used by constant folding and by calibration (tmc
+// quantize): computes a node's outputs from constant inputs on the host. It
+// covers the ops that appear in shape computations and weight preprocessing,
+// plus Conv, pooling and BatchNormalization in float32 (eval/nn.cpp, which
+// constant folding leaves to the generated code); other ops are not folded.
 #pragma once
 #include <string>
 #include <vector>

@@ -732,3 +732,61 @@ TEST_CASE("eval: extra ops seen in exported graphs (Trilu, CumSum, ScatterND, Ga
   g.add("Softmax", {g.f32({1, 2}, {0.f, 0.f})}, 1, {{"axis", int64_t(0)}});
   CHECK(vals<float>(g.run()) == F32s{0.5f, 0.5f});
 }
+
+// ------------------------------------------------------------ neural-network ops (eval/nn.cpp)
+TEST_CASE("eval: Conv with pads, stride, groups and bias") {
+  // x: 1x2x3x3 (channel 0: 1..9, channel 1: all 1); depthwise 2x2 kernels.
+  EvalFixture f;
+  auto *x = f.f32({1, 2, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+  auto *w = f.f32({2, 1, 2, 2}, {1, 0, 0, 1, 1, 1, 1, 1});
+  auto *b = f.f32({2}, {0.5f, -1});
+  f.add("Conv", {x, w, b}, 1, Attrs{{"group", int64_t(2)}, {"pads", I64s{1, 1, 0, 0}}, {"strides", I64s{2, 2}}});
+  HostTensor y = f.run();
+  CHECK(y.dtype == DType::F32);
+  CHECK(y.shape == Shape{1, 2, 2, 2});
+  // Windows start at (-1,-1), (-1,1), (1,-1), (1,1); taps in the padding read 0.
+  CHECK(vals<float>(y) == F32s{1.5f, 3.5f, 7.5f, 14.5f, 0, 1, 1, 3});
+}
+
+TEST_CASE("eval: pooling (count_include_pad, ceil_mode, global) and BatchNormalization") {
+  {
+    EvalFixture f;
+    auto *x = f.f32({1, 1, 2, 2}, {1, 2, 3, 4});
+    f.add("AveragePool", {x}, 1, Attrs{{"kernel_shape", I64s{2, 2}}, {"pads", I64s{1, 1, 0, 0}},
+                                       {"count_include_pad", int64_t(1)}});
+    CHECK(vals<float>(f.run()) == F32s{0.25f, 0.75f, 1.0f, 2.5f});
+  }
+  {
+    EvalFixture f;
+    auto *x = f.f32({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+    f.add("MaxPool", {x}, 1, Attrs{{"kernel_shape", I64s{2, 2}}, {"strides", I64s{2, 2}}, {"ceil_mode", int64_t(1)}});
+    HostTensor y = f.run();
+    CHECK(y.shape == Shape{1, 1, 2, 2});
+    CHECK(vals<float>(y) == F32s{5, 6, 8, 9});
+  }
+  {
+    EvalFixture f;
+    auto *x = f.f32({1, 2, 1, 2}, {1, 3, -2, 4});
+    f.add("GlobalAveragePool", {x});
+    CHECK(vals<float>(f.run()) == F32s{2, 1});
+  }
+  {
+    EvalFixture f;
+    auto *x = f.f32({1, 2, 1, 1}, {2, 3});
+    f.add("BatchNormalization", {x, f.f32({2}, {2, 1}), f.f32({2}, {1, 0}), f.f32({2}, {1, 3}), f.f32({2}, {4, 1})},
+          1, Attrs{{"epsilon", 0.0f}});
+    CHECK(vals<float>(f.run()) == F32s{2.0f, 0.0f}); // 2*(2-1)/2+1, 1*(3-3)/1+0
+  }
+}
+
+TEST_CASE("eval: neural-network ops refuse what they do not implement") {
+  EvalFixture f;
+  auto *x = f.c<int8_t>(DType::I8, {1, 1, 2, 2}, {1, 2, 3, 4});
+  auto *w = f.c<int8_t>(DType::I8, {1, 1, 1, 1}, {2});
+  f.add("Conv", {x, w});
+  CHECK_FALSE(f.can()); // float32 only
+  EvalFixture g;
+  auto *y = g.f32({1, 1, 2, 2}, {1, 2, 3, 4});
+  g.add("MaxPool", {y}, 2, Attrs{{"kernel_shape", I64s{2, 2}}});
+  CHECK_FALSE(g.can()); // indices output
+}
