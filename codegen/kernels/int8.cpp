@@ -20,6 +20,7 @@
 #include <cmath>
 #include <climits>
 #include <cstdint>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -341,53 +342,43 @@ void emit_qsoftmax(KernelContext &k) {
   if (x.numel() == 0) return;
   if (tflite_semantics(k.node) && emit_qsoftmax_tflite(k, outer, D, inner)) return;
   const ir::Node &n = k.node;
-  if (n.input(1)->is_constant() && n.input(3)->is_constant() && n.input(4)->is_constant()) {
-    // exp(x_scale * (x - max)) for the 256 possible differences max - x,
-    // computed at compile time with expf: the same float32 values as calling
-    // expf at run time, without a call per element.
-    float sx = (float)n.input(1)->float_values()[0], sy = (float)n.input(3)->float_values()[0];
-    int64_t yz = n.input(4)->int_values()[0];
+  // With constant parameters, exp(x_scale * (x - max)) comes from a table of
+  // the 256 possible differences max - x, computed at compile time with expf
+  // (the same float32 values as calling expf at run time, without a call per
+  // element); otherwise expf runs on the run-time scale.
+  const bool table = n.input(1)->is_constant() && n.input(3)->is_constant() && n.input(4)->is_constant();
+  const std::string xi = inner == 1 ? "d" : fmt::format("d * {}", inner);
+  std::function<std::string(const std::string &)> ex_of;
+  if (table) {
+    float sx = (float)n.input(1)->float_values()[0];
     std::string ex;
-    for (int d = 0; d < 256; ++d) {
-      float arg = sx * (float)(-d);
-      ex += (d ? ", " : "") + c_float_literal(std::exp(arg));
-    }
-    std::string xi = inner == 1 ? "d" : fmt::format("d * {}", inner);
+    for (int d = 0; d < 256; ++d) ex += (d ? ", " : "") + c_float_literal(std::exp(sx * (float)(-d)));
     k.line("static const float ex[256] = {{{}}};", ex);
-    k.open("for (size_t o = 0; o < {}; ++o) {{", outer);
-    k.open("for (size_t r = 0; r < {}; ++r) {{", inner);
-    k.line("const {} *xr = x0 + o * {} + r;", k.ctype_in(0), D * inner);
-    k.line("{} *yr = y0 + o * {} + r;", k.ctype_out(0), D * inner);
-    k.line("int32_t mx = (int32_t)xr[0];");
-    k.line("float sum = 0.0f, inv;");
-    k.line("for (size_t d = 1; d < {}; ++d) if ((int32_t)xr[{}] > mx) mx = (int32_t)xr[{}];", D, xi, xi);
-    k.line("for (size_t d = 0; d < {}; ++d) sum += ex[mx - (int32_t)xr[{}]];", D, xi);
-    k.line("inv = 1.0f / sum;");
-    k.open("for (size_t d = 0; d < {}; ++d) {{", D);
-    emit_round_store(k, fmt::format("ex[mx - (int32_t)xr[{}]] * inv / {}", xi, c_float_literal(sy)), "", yz, y.dtype,
-                     fmt::format("yr[{}]", xi));
-    k.close();
-    k.close();
-    k.close();
-    return;
+    ex_of = [](const std::string &v) { return fmt::format("ex[mx - (int32_t){}]", v); };
+  } else {
+    k.line("const float sx = x1[0], sy = x3[0];");
+    k.line("const float yzp = (float)x4[0];");
+    ex_of = [](const std::string &v) { return fmt::format("expf(sx * (float)((int32_t){} - mx))", v); };
   }
-  k.line("const float sx = x1[0], sy = x3[0];");
-  k.line("const int32_t xzp = (int32_t)x2[0];");
-  k.line("const float yzp = (float)x4[0];");
   k.open("for (size_t o = 0; o < {}; ++o) {{", outer);
   k.open("for (size_t r = 0; r < {}; ++r) {{", inner);
   k.line("const {} *xr = x0 + o * {} + r;", k.ctype_in(0), D * inner);
   k.line("{} *yr = y0 + o * {} + r;", k.ctype_out(0), D * inner);
   k.line("int32_t mx = (int32_t)xr[0];");
   k.line("float sum = 0.0f, inv;");
-  k.line("for (size_t d = 1; d < {}; ++d) if ((int32_t)xr[d * {}] > mx) mx = (int32_t)xr[d * {}];", D, inner, inner);
-  k.line("for (size_t d = 0; d < {}; ++d) sum += expf(sx * (float)((int32_t)xr[d * {}] - mx));", D, inner);
+  k.line("for (size_t d = 1; d < {}; ++d) if ((int32_t)xr[{}] > mx) mx = (int32_t)xr[{}];", D, xi, xi);
+  k.line("for (size_t d = 0; d < {}; ++d) sum += {};", D, ex_of(fmt::format("xr[{}]", xi)));
   k.line("inv = 1.0f / sum;");
   k.open("for (size_t d = 0; d < {}; ++d) {{", D);
-  k.line("const float q = rintf(expf(sx * (float)((int32_t)xr[d * {}] - mx)) * inv / sy) + yzp;", inner);
-  emit_q8_saturate(k, fmt::format("yr[d * {}]", inner), "q", y.dtype);
+  const std::string e = ex_of(fmt::format("xr[{}]", xi)), dst = fmt::format("yr[{}]", xi);
+  if (table) {
+    emit_round_store(k, fmt::format("{} * inv / {}", e, c_float_literal((float)n.input(3)->float_values()[0])), "",
+                     n.input(4)->int_values()[0], y.dtype, dst);
+  } else {
+    k.line("const float q = rintf({} * inv / sy) + yzp;", e);
+    emit_q8_saturate(k, dst, "q", y.dtype);
+  }
   k.close();
-  k.line("(void)xzp;");
   k.close();
   k.close();
 }
