@@ -316,13 +316,37 @@ const char *kPortability = R"(
  * (int32, wrapping). On Thumb-2 cores with the DSP extension it is a naked
  * assembly function (SMLAD/SXTB16, two quads per loop step, 16 products in
  * 16 instructions); elsewhere the portable C below. */
+/* DOT1X4_Q8X: the int8 fully connected micro-kernel. x holds, per quad of 4
+ * inputs, two words of halfword pairs (X1, X2); w holds 4 weight rows in the
+ * "N4K4X" layout (per quad the 4 rows' words one after the other, even bytes
+ * sign-flipped; see passes/pack_int8_fc_weights.cpp). For `quads` >= 1 it
+ * adds, for rows r = 0..3 with word W_r of each quad,
+ *   acc[r] += SMLAD(X1, W_r) + SMLAD(X2, SXTB16(W_r, ror 8))   (modulo 2^32).
+ * Naked Thumb-2 assembly on DSP cores (14 instructions per 16 products),
+ * the same arithmetic in portable C elsewhere. */
 #if defined(__GNUC__) && defined(__thumb2__) && defined(__ARM_FEATURE_DSP) && !defined(@U@_NO_DSP_ASM)
 #define @U@_DOT_ASM 1
 #else
 #define @U@_DOT_ASM 0
 #endif
 #if @U@_DOT_ASM
-#define @U@_DOT_QUAD_                                                            \
+#define @U@_UNUSED_ __attribute__((unused))
+/* The loop of both kernels: an odd quad first, then two quads per step;
+ * the quad count comes in register SRC, r12 counts the steps. */
+#define @U@_DOT_LOOP_(SRC, QUAD)                                                 \
+  "lsrs r12, " SRC ", #1\n\t"                                                     \
+  "bcc 1f\n\t"                                                                   \
+  QUAD                                                                           \
+  "1:\n\t"                                                                       \
+  "cmp r12, #0\n\t"                                                              \
+  "beq 3f\n\t"                                                                   \
+  "2:\n\t"                                                                       \
+  QUAD                                                                           \
+  QUAD                                                                           \
+  "subs r12, r12, #1\n\t"                                                        \
+  "bne 2b\n\t"                                                                   \
+  "3:\n\t"
+#define @U@_DOT2X2_QUAD_                                                            \
   "ldm r0!, {r8, r9, r10, r11}\n\t"                                              \
   "ldr lr, [r1], #4\n\t"                                                         \
   "sxtb16 r3, lr\n\t"                                                            \
@@ -338,7 +362,6 @@ const char *kPortability = R"(
   "smlad r5, r9, lr, r5\n\t"                                                     \
   "smlad r7, r10, r3, r7\n\t"                                                    \
   "smlad r7, r11, lr, r7\n\t"
-#define @U@_UNUSED_ __attribute__((unused))
 __attribute__((naked, noinline, unused)) static void @P@_dot2x2_q8(const int16_t *cols @U@_UNUSED_,
                                                                    const int8_t *w0 @U@_UNUSED_,
                                                                    const int8_t *w1 @U@_UNUSED_,
@@ -348,35 +371,12 @@ __attribute__((naked, noinline, unused)) static void @P@_dot2x2_q8(const int16_t
       "push {r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
       "ldr r12, [sp, #40]\n\t"
       "ldm r3, {r4, r5, r6, r7}\n\t"
-      "lsrs r12, r12, #1\n\t"
-      "bcc 1f\n\t"
-      @U@_DOT_QUAD_
-      "1:\n\t"
-      "cmp r12, #0\n\t"
-      "beq 3f\n\t"
-      "2:\n\t"
-      @U@_DOT_QUAD_
-      @U@_DOT_QUAD_
-      "subs r12, r12, #1\n\t"
-      "bne 2b\n\t"
-      "3:\n\t"
+      @U@_DOT_LOOP_("r12", @U@_DOT2X2_QUAD_)
       "pop {r3}\n\t"
       "stm r3, {r4, r5, r6, r7}\n\t"
       "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
-#undef @U@_DOT_QUAD_
-#endif
-
-/* DOT1X4_Q8X: the int8 fully connected micro-kernel. x holds, per quad of 4
- * inputs, two words of halfword pairs (X1, X2); w holds 4 weight rows in the
- * "N4K4X" layout (per quad the 4 rows' words one after the other, even bytes
- * sign-flipped; see passes/pack_int8_fc_weights.cpp). For `quads` >= 1 it
- * adds, for rows r = 0..3 with word W_r of each quad,
- *   acc[r] += SMLAD(X1, W_r) + SMLAD(X2, SXTB16(W_r, ror 8))   (modulo 2^32).
- * Naked Thumb-2 assembly on DSP cores (14 instructions per 16 products),
- * the same arithmetic in portable C elsewhere. */
-#if @U@_DOT_ASM
-#define @U@_DOT_QUAD_                                                            \
+#define @U@_DOT1X4_QUAD_                                                            \
   "ldm r0!, {r2, r3}\n\t"                                                        \
   "ldm r1!, {r4, r5, r6, r11}\n\t"                                               \
   "sxtb16 lr, r4, ror #8\n\t"                                                    \
@@ -398,37 +398,14 @@ __attribute__((naked, noinline, unused)) static void @P@_dot1x4_q8x(const uint32
   __asm__(
       "push {r2, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
       "ldm r2, {r7, r8, r9, r10}\n\t"
-      "lsrs r12, r3, #1\n\t"
-      "bcc 1f\n\t"
-      @U@_DOT_QUAD_
-      "1:\n\t"
-      "cmp r12, #0\n\t"
-      "beq 3f\n\t"
-      "2:\n\t"
-      @U@_DOT_QUAD_
-      @U@_DOT_QUAD_
-      "subs r12, r12, #1\n\t"
-      "bne 2b\n\t"
-      "3:\n\t"
+      @U@_DOT_LOOP_("r3", @U@_DOT1X4_QUAD_)
       "pop {r2}\n\t"
       "stm r2, {r7, r8, r9, r10}\n\t"
       "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
-#undef @U@_DOT_QUAD_
-#else
-@U@_INLINE void @P@_dot1x4_q8x(const uint32_t *x, const int8_t *w, int32_t *acc, uint32_t quads) {
-  uint32_t q;
-  int r;
-  for (q = 0; q < quads; ++q, x += 2)
-    for (r = 0; r < 4; ++r, w += 4) {
-      uint32_t word;
-      memcpy(&word, w, 4);
-      acc[r] = @P@_smlad(x[0], word, acc[r]);
-      acc[r] = @P@_smlad(x[1], @P@_sxtb16_ror8(word), acc[r]);
-    }
-}
-#endif
-#if @U@_DOT_ASM
+#undef @U@_DOT1X4_QUAD_
+#undef @U@_DOT2X2_QUAD_
+#undef @U@_DOT_LOOP_
 #undef @U@_UNUSED_
 #else
 @U@_INLINE void @P@_dot2x2_q8(const int16_t *cols, const int8_t *w0, const int8_t *w1, int32_t *acc,
@@ -449,6 +426,17 @@ __attribute__((naked, noinline, unused)) static void @P@_dot1x4_q8x(const uint32
   acc[1] = s01;
   acc[2] = s10;
   acc[3] = s11;
+}
+@U@_INLINE void @P@_dot1x4_q8x(const uint32_t *x, const int8_t *w, int32_t *acc, uint32_t quads) {
+  uint32_t q;
+  int r;
+  for (q = 0; q < quads; ++q, x += 2)
+    for (r = 0; r < 4; ++r, w += 4) {
+      uint32_t word;
+      memcpy(&word, w, 4);
+      acc[r] = @P@_smlad(x[0], word, acc[r]);
+      acc[r] = @P@_smlad(x[1], @P@_sxtb16_ror8(word), acc[r]);
+    }
 }
 #endif
 
