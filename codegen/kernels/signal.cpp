@@ -228,15 +228,15 @@ std::string dft_info(const ir::Node &n, DftInfo &d) {
   return "";
 }
 
-std::string check_dft(const ir::Node &n) {
-  DftInfo d;
-  return dft_info(n, d);
+/// check() and scratch() of a kernel planned by `Plan` (dft_info, stft_info):
+/// the plan's error, and the scratch of its DFT core when it plans.
+template <typename Info, std::string (*Plan)(const ir::Node &, Info &)> std::string check_planned(const ir::Node &n) {
+  Info i;
+  return Plan(n, i);
 }
-
-int64_t dft_scratch(const ir::Node &n) {
-  DftInfo d;
-  if (!dft_info(n, d).empty()) return 0;
-  return d.core.scratch_bytes();
+template <typename Info, std::string (*Plan)(const ir::Node &, Info &)> int64_t planned_scratch(const ir::Node &n) {
+  Info i;
+  return Plan(n, i).empty() ? i.core.scratch_bytes() : 0;
 }
 
 void emit_dft(KernelContext &k) {
@@ -332,17 +332,6 @@ std::string stft_info(const ir::Node &n, StftInfo &s) {
   }
   if (s.core.K < 1) return "empty output";
   return "";
-}
-
-std::string check_stft(const ir::Node &n) {
-  StftInfo s;
-  return stft_info(n, s);
-}
-
-int64_t stft_scratch(const ir::Node &n) {
-  StftInfo s;
-  if (!stft_info(n, s).empty()) return 0;
-  return s.core.scratch_bytes();
 }
 
 void emit_stft(KernelContext &k) {
@@ -533,8 +522,8 @@ void emit_mel(KernelContext &k) {
 } // namespace
 
 void register_signal_kernels(KernelRegistry &r) {
-  r.add({"DFT", check_dft, emit_dft, dft_scratch});
-  r.add({"STFT", check_stft, emit_stft, stft_scratch});
+  r.add({"DFT", check_planned<DftInfo, dft_info>, emit_dft, planned_scratch<DftInfo, dft_info>});
+  r.add({"STFT", check_planned<StftInfo, stft_info>, emit_stft, planned_scratch<StftInfo, stft_info>});
   for (const char *op : {"HannWindow", "HammingWindow", "BlackmanWindow"})
     r.add({op, check_window, emit_window, nullptr});
   r.add({"MelWeightMatrix", check_mel, emit_mel, mel_scratch});
